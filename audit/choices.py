@@ -1,0 +1,62 @@
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    LOGIN = "user.login", "Signed in"
+    LOGOUT = "user.logout", "Signed out"
+    LOGIN_FAILED = "user.login_failed", "Failed sign-in"
+    TOKEN_ISSUED = "user.token_issued", "API token issued"
+    TOKEN_REVOKED = "user.token_revoked", "API token revoked"
+    PASSWORD_CHANGED = "user.password_changed", "Password changed"
+    CLIENT_CREATED = "client.created", "Client created"
+    CLIENT_UPDATED = "client.updated", "Client updated"
+    CLIENT_VIEWED = "client.viewed", "Client viewed"
+    CLIENT_LISTED = "client.listed", "Clients listed"
+    MEMBERSHIP_GRANTED = "membership.granted", "Membership granted"
+    MEMBERSHIP_CHANGED = "membership.changed", "Membership changed"
+    MEMBERSHIP_REVOKED = "membership.revoked", "Membership revoked"
+    OBJECT_ACCESS_DENIED = "object.access_denied", "Access denied"
+
+
+class ActionCode(models.TextChoices):
+    """FHIR AuditEvent.action."""
+
+    CREATE = "C", "Create"
+    READ = "R", "Read/view"
+    UPDATE = "U", "Update"
+    DELETE = "D", "Delete"
+    EXECUTE = "E", "Execute"
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    DENIED = "denied", "Denied"
+    FAILED = "failed", "Failed"
+
+
+class Source(models.TextChoices):
+    PAGE = "page", "Portal page"
+    API = "api", "REST API"
+    FHIR = "fhir", "FHIR API"
+    TASK = "task", "Background task"
+    COMMAND = "command", "Management command"
+    ADMIN = "admin", "Admin"
+    SYSTEM = "system", "System"
+
+
+ACTION_CODES = {
+    AuditAction.LOGIN: ActionCode.EXECUTE,
+    AuditAction.LOGOUT: ActionCode.EXECUTE,
+    AuditAction.LOGIN_FAILED: ActionCode.EXECUTE,
+    AuditAction.TOKEN_ISSUED: ActionCode.CREATE,
+    AuditAction.TOKEN_REVOKED: ActionCode.DELETE,
+    AuditAction.PASSWORD_CHANGED: ActionCode.UPDATE,
+    AuditAction.CLIENT_CREATED: ActionCode.CREATE,
+    AuditAction.CLIENT_UPDATED: ActionCode.UPDATE,
+    AuditAction.CLIENT_VIEWED: ActionCode.READ,
+    AuditAction.CLIENT_LISTED: ActionCode.READ,
+    AuditAction.MEMBERSHIP_GRANTED: ActionCode.CREATE,
+    AuditAction.MEMBERSHIP_CHANGED: ActionCode.UPDATE,
+    AuditAction.MEMBERSHIP_REVOKED: ActionCode.DELETE,
+    AuditAction.OBJECT_ACCESS_DENIED: ActionCode.READ,
+}

@@ -1,0 +1,77 @@
+"""Who did or saw what, why, and whether it was allowed. Rows are never changed or deleted."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from coordination.access import AccessManager, AccessQuerySet
+
+from .choices import ActionCode, AuditAction, Outcome, Source
+
+
+class AuditLogIsAppendOnly(Exception):
+    pass
+
+
+class AuditEventQuerySet(AccessQuerySet):
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly("Audit events cannot be updated.")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("Audit events cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    # The integer key is the sequence number; the UUID is what leaves the system.
+    sequence = models.BigAutoField(primary_key=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    recorded_at = models.DateTimeField(db_index=True)
+    action = models.CharField(max_length=60, choices=AuditAction.choices, db_index=True)
+    subtype = models.CharField(max_length=60, blank=True)
+    action_code = models.CharField(max_length=1, choices=ActionCode.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
+    outcome_reason = models.CharField(max_length=300, blank=True)
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_display = models.CharField(max_length=200, blank=True)
+    actor_organization_id = models.UUIDField(null=True, blank=True)
+    actor_organization_name = models.CharField(max_length=200, blank=True)
+    actor_role = models.CharField(max_length=200, blank=True)
+    purpose_of_use = models.CharField(max_length=20, blank=True)
+
+    # Generic references: the audit trail outlives (and never cascades with) what it describes.
+    client_id = models.UUIDField(null=True, blank=True, db_index=True)
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_repr = models.CharField(max_length=200, blank=True)
+    consents = models.JSONField(default=list, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.SYSTEM)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    objects = AccessManager.from_queryset(AuditEventQuerySet)()
+
+    class Meta:
+        ordering = ["-sequence"]
+        indexes = [
+            models.Index(fields=["client_id", "recorded_at"]),
+            models.Index(fields=["actor", "recorded_at"]),
+            models.Index(fields=["target_type", "target_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} by {self.actor_display or 'system'}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("Audit events cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("Audit events cannot be deleted.")

@@ -1,0 +1,1 @@
+# Consent records and the disclosure policy arrive with the consent issue.

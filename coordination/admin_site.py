@@ -1,0 +1,32 @@
+"""The admin is the governance workspace: governance leads and superusers only."""
+
+from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from coordination.roles import ADMIN_ROLES
+
+
+def is_governance(user) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    return user.memberships.filter(active=True, organization__active=True, role__in=ADMIN_ROLES).exists()
+
+
+class GovernanceAdminSite(admin.AdminSite):
+    site_header = "Case-coordination portal: governance"
+    site_title = "Governance"
+    index_title = "Access reviews, audit and directory administration"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return is_governance(request.user)
+
+    def login(self, request, extra_context=None):
+        if request.user.is_authenticated:
+            raise PermissionDenied("The admin is for governance leads.")
+        # One sign-in page for everyone (it refuses API-only accounts and audits attempts).
+        return redirect_to_login(request.GET.get(REDIRECT_FIELD_NAME, "/admin/"))

@@ -1,0 +1,1 @@
+# Framework models (the outbox) arrive with the issues that need them.

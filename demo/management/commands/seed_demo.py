@@ -1,0 +1,142 @@
+"""Load the Lakeside County demo network. Safe to run again: it converges on the same data."""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from clients.models import ClientIdentifier
+from clients.services import client_create
+from coordination.context import acting_as
+from demo import network
+from providers.choices import ServiceAreaKind
+from providers.models import Location, Organization, Service, ServiceArea, ServiceLanguage
+from providers.services import membership_grant
+
+SERVICE_FIELDS = (
+    "category",
+    "minimum_age",
+    "maximum_age",
+    "capacity_status",
+    "capacity_note",
+    "interpretation_services",
+    "eligibility_description",
+    "application_process",
+)
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo network (organizations, services, staff, clients). Refuses in production."
+
+    def handle(self, *args, **options):
+        if not getattr(settings, "DEMO_DATA_ALLOWED", False):
+            raise CommandError("Demo data is disabled in these settings (production). Nothing was written.")
+        call_command("load_postal_codes", verbosity=0)
+        with acting_as(None, source="command"), transaction.atomic():
+            organizations = self._organizations()
+            self._services(organizations)
+            users = self._users(organizations)
+            created = self._clients(organizations["lakeside-county"], users["casemanager"])
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo network ready: {len(organizations)} organizations, {len(network.SERVICES)} services, "
+                f"{len(users)} users, {created} new clients. Password for every demo user: {network.DEMO_PASSWORD}"
+            )
+        )
+
+    def _organizations(self) -> dict[str, Organization]:
+        result = {}
+        for data in network.ORGANIZATIONS:
+            org, _ = Organization.objects.update_or_create(slug=data["slug"], defaults={**data, "active": True})
+            result[org.slug] = org
+        for slug, rows in network.LOCATIONS.items():
+            for name, address, city, postal_code, lat, lon in rows:
+                Location.objects.update_or_create(
+                    organization=result[slug],
+                    name=name,
+                    defaults={
+                        "address_1": address,
+                        "city": city,
+                        "state_province": "OR",
+                        "postal_code": postal_code,
+                        "latitude": lat,
+                        "longitude": lon,
+                    },
+                )
+        return result
+
+    def _services(self, organizations: dict[str, Organization]) -> None:
+        today = timezone.localdate()
+        for data in network.SERVICES:
+            org = organizations[data["organization"]]
+            service, _ = Service.objects.update_or_create(
+                organization=org,
+                name=data["name"],
+                defaults={
+                    **{f: data[f] for f in SERVICE_FIELDS},
+                    "description": data["eligibility_description"],
+                    "status": "active",
+                    "accepting_referrals": True,
+                    "capacity_as_of": timezone.now(),
+                    "assured_date": today - datetime.timedelta(days=data["assured_days_ago"]),
+                    "assurer_email": org.email,
+                },
+            )
+            service.locations.set(org.locations.all())
+            self._replace(ServiceLanguage, service, [{"code": c} for c in data["languages"]])
+            areas = [{"kind": ServiceAreaKind.POSTAL_CODE, "value": p} for p in data["postal_codes"]]
+            areas += [{"kind": ServiceAreaKind.COUNTY, "value": c} for c in data["counties"]]
+            self._replace(ServiceArea, service, areas)
+
+    @staticmethod
+    def _replace(model, service: Service, rows: list[dict]) -> None:
+        wanted = {tuple(sorted(r.items())) for r in rows}
+        for existing in model.objects.filter(service=service):
+            key = tuple(sorted((k, getattr(existing, k)) for k in rows[0])) if rows else None
+            if key not in wanted:
+                existing.delete()
+        for row in rows:
+            model.objects.get_or_create(service=service, **row)
+
+    def _users(self, organizations: dict[str, Organization]) -> dict:
+        user_model = get_user_model()
+        users = {}
+        for username, first, last, org_slug, role, is_staff in network.USERS:
+            user, _ = user_model.objects.update_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "is_staff": is_staff,
+                    "is_active": True,
+                    "email": f"{username}@{org_slug}.example.org",
+                },
+            )
+            user.set_password(network.DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+            membership_grant(actor=None, user=user, organization=organizations[org_slug], role=role)
+            users[username] = user
+        return users
+
+    def _clients(self, organization: Organization, case_manager) -> int:
+        created = 0
+        for data in network.CLIENTS:
+            data = dict(data)
+            identifier = data.pop("identifier")
+            exists = ClientIdentifier.objects.filter(
+                system="county-case-number", value=identifier, client__organization=organization
+            ).exists()
+            if exists:
+                continue
+            client_create(
+                actor=case_manager,
+                organization=organization,
+                data=data,
+                identifiers=[{"system": "county-case-number", "value": identifier}],
+            )
+            created += 1
+        return created

@@ -1,0 +1,1 @@
+# Referrals and their workflow arrive with the referral issue.

@@ -1,0 +1,106 @@
+"""The cast: one user per role, at the county agency or at one of two providers.
+
+`county` refers clients; `provider` is the receiving provider; `other_provider` has no business with
+the county's clients. Every permission-matrix test picks from these names.
+"""
+
+import pytest
+from rest_framework.test import APIClient
+
+from coordination.roles import Role
+from providers.services import membership_grant
+from tests.factories import PASSWORD, AgencyFactory, OrganizationFactory, UserFactory
+
+
+def _staff(username: str, organization, role: str, **extra):
+    user = UserFactory(username=username, **extra)
+    membership_grant(actor=None, user=user, organization=organization, role=role)
+    return user
+
+
+@pytest.fixture
+def county(db):
+    return AgencyFactory(slug="lakeside-county", name="Lakeside County Human Services")
+
+
+@pytest.fixture
+def provider(db):
+    return OrganizationFactory(slug="harbor-health", name="Harbor Community Health", partner_category="healthcare")
+
+
+@pytest.fixture
+def other_provider(db):
+    return OrganizationFactory(
+        slug="northside-bh", name="Northside Behavioral Health", partner_category="behavioral-health"
+    )
+
+
+@pytest.fixture
+def case_manager(county):
+    return _staff("cm", county, Role.CASE_MANAGER)
+
+
+@pytest.fixture
+def county_supervisor(county):
+    return _staff("sup", county, Role.COUNTY_SUPERVISOR)
+
+
+@pytest.fixture
+def data_steward(county):
+    return _staff("steward", county, Role.DATA_STEWARD)
+
+
+@pytest.fixture
+def governance_lead(county):
+    return _staff("gov", county, Role.GOVERNANCE_LEAD, is_staff=True)
+
+
+@pytest.fixture
+def provider_intake(provider):
+    return _staff("intake", provider, Role.PROVIDER_INTAKE)
+
+
+@pytest.fixture
+def provider_supervisor(provider):
+    return _staff("provsup", provider, Role.PROVIDER_SUPERVISOR)
+
+
+@pytest.fixture
+def other_provider_intake(other_provider):
+    return _staff("otherintake", other_provider, Role.PROVIDER_INTAKE)
+
+
+@pytest.fixture
+def partner_system(provider):
+    return _staff("harbor-ehr", provider, Role.PARTNER_SYSTEM)
+
+
+@pytest.fixture
+def no_role_user(db):
+    return UserFactory(username="norole")
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(user)` authenticates it (None stays anonymous)."""
+
+    class PortalAPIClient(APIClient):
+        def as_user(self, user):
+            if user is None:
+                self.force_authenticate(None)
+                self.logout()
+            else:
+                self.force_authenticate(user)
+            return self
+
+    return PortalAPIClient()
