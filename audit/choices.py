@@ -7,7 +7,6 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "user.login_failed", "Failed sign-in"
     TOKEN_ISSUED = "user.token_issued", "API token issued"
     TOKEN_REVOKED = "user.token_revoked", "API token revoked"
-    PASSWORD_CHANGED = "user.password_changed", "Password changed"
     CLIENT_CREATED = "client.created", "Client created"
     CLIENT_UPDATED = "client.updated", "Client updated"
     CLIENT_VIEWED = "client.viewed", "Client viewed"
@@ -50,7 +49,6 @@ ACTION_CODES = {
     AuditAction.LOGIN_FAILED: ActionCode.EXECUTE,
     AuditAction.TOKEN_ISSUED: ActionCode.CREATE,
     AuditAction.TOKEN_REVOKED: ActionCode.DELETE,
-    AuditAction.PASSWORD_CHANGED: ActionCode.UPDATE,
     AuditAction.CLIENT_CREATED: ActionCode.CREATE,
     AuditAction.CLIENT_UPDATED: ActionCode.UPDATE,
     AuditAction.CLIENT_VIEWED: ActionCode.READ,

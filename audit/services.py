@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -109,4 +110,26 @@ def audit_record(
         remote_addr=ctx.remote_addr or None,
         user_agent=ctx.user_agent,
         **fields,
+    )
+
+
+def audit_hidden_object(model: type[models.Model], **lookup) -> None:
+    """Record a denied read when `lookup` names a row the user may not see.
+
+    The one unrestricted existence check in the portal: its answer goes only to the audit trail,
+    while the user gets the same 404 as for a missing row.
+    """
+    try:
+        exists = model._base_manager.filter(**lookup).exists()
+    except (ValueError, TypeError, ValidationError):
+        return
+    if not exists:
+        return
+    pk = lookup.get("pk", lookup.get("id"))
+    audit_record(
+        action=AuditAction.OBJECT_ACCESS_DENIED,
+        outcome=Outcome.DENIED,
+        outcome_reason="not visible to this user",
+        client_id=pk if model._meta.label == "clients.Client" else None,
+        detail={"model": model._meta.label, "lookup": {k: str(v) for k, v in lookup.items()}},
     )

@@ -14,7 +14,7 @@ class ServiceFilter(django_filters.FilterSet):
     postal_code = django_filters.CharFilter(
         method="filter_postal_code", max_length=10, validators=[postal_code_validator], label="Postal code"
     )
-    language = django_filters.ChoiceFilter(choices=LANGUAGE_CHOICES, method="filter_language")
+    language = django_filters.ChoiceFilter(choices=LANGUAGE_CHOICES, method="filter_language", label="Language")
     capacity_status = django_filters.ChoiceFilter(choices=CapacityStatus.choices)
     organization = django_filters.CharFilter(
         field_name="organization__slug", max_length=80, label="Organization (slug)"

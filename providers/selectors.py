@@ -22,13 +22,17 @@ CAPACITY_RANK = {
 LISTED_STATUSES = (ServiceStatus.ACTIVE, ServiceStatus.TEMPORARILY_CLOSED)
 
 
-def service_list(*, actor) -> QuerySet[Service]:
+def directory_services() -> QuerySet[Service]:
+    """Listed services with what a directory entry shows; not yet scoped to a user."""
     return (
-        Service.objects.visible_to(actor, Action.VIEW)
-        .filter(organization__active=True)
+        Service.objects.filter(organization__active=True)
         .select_related("organization")
         .prefetch_related("language_entries", "areas", "locations")
     )
+
+
+def service_list(*, actor) -> QuerySet[Service]:
+    return directory_services().visible_to(actor, Action.VIEW)
 
 
 def _counties_of(postal_code: str) -> list[str]:

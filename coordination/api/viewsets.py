@@ -16,8 +16,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from audit.choices import AuditAction, Outcome
-from audit.services import audit_record
+from audit.choices import AuditAction
+from audit.services import audit_hidden_object, audit_record
 from coordination.access import Action
 
 VIEWSET_ACTIONS = {
@@ -81,18 +81,8 @@ class AccessGenericViewSet(GenericViewSet):
         return obj
 
     def _record_denied_if_exists(self, base, lookup) -> None:
-        try:
-            exists = base.filter(**lookup).exists()
-        except (ValidationError, ValueError, TypeError):
-            return
-        if exists and self.audit_reads is not None:
-            audit_record(
-                action=AuditAction.OBJECT_ACCESS_DENIED,
-                outcome=Outcome.DENIED,
-                outcome_reason="not visible to this user",
-                detail={"model": base.model._meta.label, "lookup": {k: str(v) for k, v in lookup.items()}},
-                client_id=lookup.get("pk") if base.model._meta.label == "clients.Client" else None,
-            )
+        if self.audit_reads is not None:
+            audit_hidden_object(base.model, **lookup)
 
     # Reads of client data leave one audit row per request, never one per row.
     def list(self, request, *args, **kwargs):

@@ -2,7 +2,8 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from coordination.api.viewsets import AccessReadOnlyViewSet
 from providers.filters import OrganizationFilter, ServiceFilter
-from providers.models import Organization, Service
+from providers.models import Organization
+from providers.selectors import directory_services
 
 from .serializers import OrganizationSerializer, ServiceSerializer
 
@@ -28,10 +29,6 @@ class OrganizationViewSet(AccessReadOnlyViewSet):
     retrieve=extend_schema(description="One service."),
 )
 class ServiceViewSet(AccessReadOnlyViewSet):
-    queryset = (
-        Service.objects.filter(organization__active=True)
-        .select_related("organization")
-        .prefetch_related("language_entries", "areas", "locations")
-    )
+    queryset = directory_services()
     serializer_class = ServiceSerializer
     filterset_class = ServiceFilter

@@ -1,0 +1,108 @@
+"""Client pages: search, create (with the duplicate check) and detail; every read of client data is audited."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from audit.choices import AuditAction
+from audit.services import audit_hidden_object, audit_record
+from coordination.access import Action
+from providers.access import organizations_granting
+from providers.models import Organization
+
+from .forms import ClientCreateForm, ClientSearchForm
+from .models import Client
+from .selectors import client_list, client_search
+from .services import DuplicateClientError, client_create
+
+PAGE_SIZE = 25
+SEARCH_KEYS = ("q", "birth_date", "identifier")
+
+
+def _require(request: HttpRequest, perm: str, doing: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied(f"Your role does not allow {doing}.")
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    _require(request, "clients.view_client", "searching clients")
+    submitted = any(key in request.GET for key in SEARCH_KEYS)
+    form = ClientSearchForm(request.GET if submitted else None)
+    page = None
+    if submitted and form.is_valid():
+        clients = client_search(
+            actor=request.user,
+            q=form.cleaned_data["q"],
+            birth_date=form.cleaned_data["birth_date"],
+            identifier=form.cleaned_data["identifier"],
+        ).order_by("family_name", "given_name", "birth_date", "id")
+        page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+        audit_record(
+            action=AuditAction.CLIENT_LISTED,
+            detail={
+                "client_ids": [str(client.pk) for client in page],
+                "query": {**form.query(), "page": page.number},
+            },
+        )
+    return render(request, "clients/search.html", {"form": form, "page": page})
+
+
+def _organizations_for_new_clients(user):
+    return Organization.objects.visible_to(user, Action.VIEW).filter(
+        pk__in=organizations_granting(user, "clients.add_client")
+    )
+
+
+def _candidates_shown(user, candidates: list[Client]) -> list[Client]:
+    # Re-read through the access layer with identifiers, since the matcher loads partial rows.
+    shown = list(client_list(actor=user).filter(pk__in=[c.pk for c in candidates]))
+    if shown:
+        audit_record(
+            action=AuditAction.CLIENT_LISTED,
+            subtype="duplicate-check",
+            detail={"client_ids": [str(c.pk) for c in shown], "query": {"duplicate_check": True}},
+        )
+    return shown
+
+
+@login_required
+def create(request: HttpRequest) -> HttpResponse:
+    _require(request, "clients.add_client", "adding clients")
+    organizations = _organizations_for_new_clients(request.user)
+    if not organizations.exists():
+        raise PermissionDenied("Your role does not allow adding clients.")
+    form = ClientCreateForm(request.POST or None, organizations=organizations)
+    candidates: list[Client] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = client_create(
+                actor=request.user,
+                organization=form.owning_organization(),
+                data=form.client_data(),
+                identifiers=form.identifiers(),
+                allow_duplicate=form.cleaned_data["allow_duplicate"],
+            )
+        except DuplicateClientError as duplicate:
+            candidates = _candidates_shown(request.user, duplicate.candidates)
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, f"{client.full_name} was added.")
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/create.html", {"form": form, "candidates": candidates})
+
+
+@login_required
+def detail(request: HttpRequest, pk) -> HttpResponse:
+    client = client_list(actor=request.user).filter(pk=pk).first()
+    if client is None:
+        audit_hidden_object(Client, pk=pk)
+        raise Http404("No such client.")
+    audit_record(action=AuditAction.CLIENT_VIEWED, target=client, client_id=client.pk)
+    return render(request, "clients/detail.html", {"client": client})
