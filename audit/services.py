@@ -20,17 +20,16 @@ _HOPERAT_ROLES = {Role.GOVERNANCE_LEAD, Role.DATA_STEWARD}
 
 
 def _actor_memberships(user) -> list:
-    # Cached on the user object: one lookup per request however many rows it audits.
-    cached = getattr(user, "_audit_memberships", None)
-    if cached is None:
+    def load() -> list:
         membership_model = apps.get_model("providers", "Membership")
-        cached = list(
+        return list(
             membership_model.objects.filter(user_id=user.pk, active=True)
             .select_related("organization")
             .order_by("organization__name", "role")
         )
-        user._audit_memberships = cached
-    return cached
+
+    # One lookup per request however many audit rows it writes.
+    return context.memoized(("audit-memberships", user.pk), load)
 
 
 def default_purpose_of_use(roles: Iterable[str]) -> str:

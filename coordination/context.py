@@ -9,7 +9,7 @@ import contextvars
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.http import HttpRequest, HttpResponse
 
@@ -21,6 +21,8 @@ class ActingContext:
     source: str = "system"
     remote_addr: str = ""
     user_agent: str = ""
+    # Per-request memo (e.g. the actor's memberships for audit rows); never shared between requests.
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 _NOBODY = ActingContext()  # frozen, so safe to share as the default
@@ -31,9 +33,19 @@ def current() -> ActingContext:
     return _current.get()
 
 
+def memoized(key, compute):
+    """Compute once per request (or `acting_as` block); outside both, always compute afresh."""
+    ctx = current()
+    if not ctx.request_id:
+        return compute()
+    if key not in ctx.memo:
+        ctx.memo[key] = compute()
+    return ctx.memo[key]
+
+
 @contextmanager
 def acting_as(user=None, *, source: str, request_id: str = "") -> Iterator[ActingContext]:
-    ctx = replace(current(), user=user, source=source, request_id=request_id or uuid.uuid4().hex)
+    ctx = replace(current(), user=user, source=source, request_id=request_id or uuid.uuid4().hex, memo={})
     token = _current.set(ctx)
     try:
         yield ctx
@@ -79,7 +91,7 @@ class RequestContextMiddleware:
 
 def set_request_user(user) -> None:
     """DRF token auth happens after middleware; record the authenticated user on the context."""
-    _current.set(replace(current(), user=user))
+    _current.set(replace(current(), user=user, memo={}))
 
 
 def history_user(instance=None, request=None, **kwargs):

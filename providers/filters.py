@@ -6,7 +6,14 @@ from django import forms
 from .choices import CapacityStatus, PartnerCategory, SdohCategory, ServiceStatus
 from .languages import LANGUAGE_CHOICES
 from .models import Organization, postal_code_validator
-from .selectors import LISTED_STATUSES, services_in_language, services_matching_text, services_ranked, services_serving
+from .selectors import (
+    LISTED_STATUSES,
+    counties_of,
+    services_in_language,
+    services_matching_text,
+    services_ranked,
+    services_serving,
+)
 
 
 class ServiceFilter(django_filters.FilterSet):
@@ -26,7 +33,7 @@ class ServiceFilter(django_filters.FilterSet):
         fields = ["category", "postal_code", "language", "capacity_status", "organization", "status", "q"]
 
     def filter_postal_code(self, queryset, name, value):
-        return services_serving(queryset, value.strip())
+        return services_serving(queryset, self._postal_code, self._counties)
 
     def filter_language(self, queryset, name, value):
         return services_in_language(queryset, value)
@@ -36,11 +43,14 @@ class ServiceFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         data = self.form.cleaned_data
+        # Service areas list 5-digit codes: a ZIP+4 is matched by its first five digits.
+        self._postal_code = (data.get("postal_code") or "").strip()[:5]
+        self._counties = counties_of(self._postal_code) if self._postal_code else []
         if not data.get("status"):
             queryset = queryset.filter(status__in=LISTED_STATUSES)
         queryset = super().filter_queryset(queryset)
         return services_ranked(
-            queryset, postal_code=(data.get("postal_code") or "").strip(), language=data.get("language") or ""
+            queryset, postal_code=self._postal_code, counties=self._counties, language=data.get("language") or ""
         )
 
 

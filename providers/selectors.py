@@ -35,7 +35,8 @@ def service_list(*, actor) -> QuerySet[Service]:
     return directory_services().visible_to(actor, Action.VIEW)
 
 
-def _counties_of(postal_code: str) -> list[str]:
+def counties_of(postal_code: str) -> list[str]:
+    """The counties a postal code lies in, from the reference table (none if it is unknown)."""
     return list(PostalCode.objects.filter(code=postal_code).values_list("county", flat=True))
 
 
@@ -53,9 +54,12 @@ def _speaks(language: str) -> Exists:
     return Exists(ServiceLanguage.objects.filter(service=OuterRef("pk"), code=language))
 
 
-def services_serving(services: QuerySet[Service], postal_code: str) -> QuerySet[Service]:
+def services_serving(
+    services: QuerySet[Service], postal_code: str, counties: list[str] | None = None
+) -> QuerySet[Service]:
     """Services whose area lists the postal code, or the county it lies in."""
-    return services.filter(Q(_serves_postal_code(postal_code)) | Q(_serves_county(_counties_of(postal_code))))
+    counties = counties_of(postal_code) if counties is None else counties
+    return services.filter(Q(_serves_postal_code(postal_code)) | Q(_serves_county(counties)))
 
 
 def services_in_language(services: QuerySet[Service], language: str) -> QuerySet[Service]:
@@ -78,15 +82,18 @@ def services_ranked(
     services: QuerySet[Service],
     *,
     postal_code: str = "",
+    counties: list[str] | None = None,
     language: str = "",
     today: datetime.date | None = None,
 ) -> QuerySet[Service]:
     """Best match first: serves the postal code, speaks the language, has capacity, recently verified."""
     today = today or timezone.localdate()
+    if postal_code and counties is None:
+        counties = counties_of(postal_code)
     area_match = (
         Case(
             When(_serves_postal_code(postal_code), then=Value(2)),
-            When(_serves_county(_counties_of(postal_code)), then=Value(1)),
+            When(_serves_county(counties), then=Value(1)),
             default=Value(0),
             output_field=IntegerField(),
         )

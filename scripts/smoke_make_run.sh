@@ -14,9 +14,10 @@ setsid env PORT="$port" make run >"$log_file" 2>&1 &
 run_pid=$!
 
 stop() {
-  kill -TERM -- "-${run_pid}" 2>/dev/null || true
-  for _ in $(seq 1 20); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.5; done
-  kill -KILL -- "-${run_pid}" 2>/dev/null || true
+  # setsid made run_pid a session leader: every process make run started is in that session.
+  pkill -TERM -s "$run_pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do pgrep -s "$run_pid" >/dev/null || break; sleep 0.5; done
+  pkill -KILL -s "$run_pid" 2>/dev/null || true
 }
 fail() {
   echo "SMOKE FAILED: $*"

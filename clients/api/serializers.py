@@ -1,13 +1,16 @@
 import datetime
+import re
+import uuid
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clients.choices import IdentifierSystem
 from clients.models import Client, ClientIdentifier
 from providers.api.serializers import OrganizationSummarySerializer
 from providers.models import Organization
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 
 
 class IdentifierSerializer(serializers.ModelSerializer):
@@ -19,27 +22,35 @@ class IdentifierSerializer(serializers.ModelSerializer):
         fields = ["system", "value"]
 
 
-@extend_schema_field(OrganizationSummarySerializer)
 class OrganizationField(serializers.RelatedField):
     """Reads as `{"id", "slug", "name", "partner_category"}`; writes as a slug or id."""
 
-    default_error_messages = {"unknown": "No organization '{value}' that you may add clients for."}
+    default_error_messages = {
+        "unknown": "No organization '{value}' that you may add clients for.",
+        "invalid": "Give the organization's slug or id.",
+    }
 
     def to_representation(self, value: Organization) -> dict:
         return OrganizationSummarySerializer(value).data
 
     def to_internal_value(self, data):
-        value = str(data).strip()[:80]
-        queryset = self.get_queryset()
-        match = queryset.filter(slug=value).first()
-        if match is None:
-            try:
-                match = queryset.filter(pk=value).first()
-            except Exception:  # not a UUID either
-                match = None
+        value = data.strip() if isinstance(data, str) else ""
+        lookup = _organization_lookup(value)
+        if lookup is None:
+            self.fail("invalid")
+        match = self.get_queryset().filter(**lookup).first()
         if match is None:
             self.fail("unknown", value=value)
         return match
+
+
+def _organization_lookup(value: str) -> dict | None:
+    """Check the shape before querying, so junk never reaches the database."""
+    try:
+        return {"pk": uuid.UUID(value)}
+    except ValueError:
+        pass
+    return {"slug": value} if SLUG.fullmatch(value) else None
 
 
 class ClientSerializer(serializers.ModelSerializer):

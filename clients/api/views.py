@@ -1,6 +1,6 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from audit.choices import AuditAction
@@ -9,7 +9,7 @@ from clients.models import Client
 from clients.services import DuplicateClientError, client_create, client_update
 from coordination.access import Action
 from coordination.api.viewsets import AccessModelViewSet, AuditReads
-from providers.access import organizations_granting
+from providers.access import holds_permission, organizations_granting
 from providers.models import Organization
 
 from .serializers import ClientSerializer, DuplicateCandidatesSerializer
@@ -25,6 +25,8 @@ from .serializers import ClientSerializer, DuplicateCandidatesSerializer
         ),
         responses={201: ClientSerializer, 409: OpenApiResponse(DuplicateCandidatesSerializer)},
     ),
+    update=extend_schema(description="Replace a client's details (identifiers and owner stay). Audited."),
+    partial_update=extend_schema(description="Change some of a client's details. Audited."),
 )
 class ClientViewSet(AccessModelViewSet):
     queryset = Client.objects.select_related("organization").prefetch_related("identifiers")
@@ -43,6 +45,8 @@ class ClientViewSet(AccessModelViewSet):
         return super().get_serializer(*args, **kwargs)
 
     def create(self, request, *args, **kwargs):
+        if not holds_permission(request.user, "clients.add_client"):
+            raise PermissionDenied("Your role does not allow adding clients.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -74,9 +78,9 @@ class ClientViewSet(AccessModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if "organization" in data and data["organization"] != instance.organization:
-            raise PermissionDenied("A client's owning organization cannot be changed here.")
+            raise ValidationError({"organization": ["A client's owning organization cannot be changed."]})
         if "identifiers" in data:
-            raise PermissionDenied("Identifiers cannot be changed through an update.")
+            raise ValidationError({"identifiers": ["Identifiers cannot be changed through an update."]})
         client = client_update(actor=request.user, client=instance, data=data)
         return Response(self.get_serializer(client).data)
 

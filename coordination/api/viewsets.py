@@ -19,6 +19,7 @@ from rest_framework.viewsets import GenericViewSet
 from audit.choices import AuditAction
 from audit.services import audit_hidden_object, audit_record
 from coordination.access import Action
+from coordination.context import set_request_user
 
 VIEWSET_ACTIONS = {
     "list": Action.VIEW,
@@ -43,6 +44,11 @@ class AuditReads:
 class AccessGenericViewSet(GenericViewSet):
     access_action: Action | None = None
     audit_reads: AuditReads | None = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Whatever authenticated the request, audit rows name that user.
+        set_request_user(request.user)
 
     def get_access_action(self) -> Action:
         if self.access_action is not None:
@@ -92,12 +98,20 @@ class AccessGenericViewSet(GenericViewSet):
         if self.audit_reads is not None:
             audit_record(
                 action=self.audit_reads.listed,
-                detail={"client_ids": [str(self.audit_reads.client_id(r)) for r in rows], "query": request.GET.dict()},
+                detail={
+                    "client_ids": [str(self.audit_reads.client_id(r)) for r in rows],
+                    "query": self._query_params(),
+                },
             )
         serializer = self.get_serializer(rows, many=True)
         if page is not None:
             return self.get_paginated_response(serializer.data)
         return Response(serializer.data)
+
+    def _query_params(self) -> dict[str, str]:
+        """The search parameters this view understands, as sent (bounded, NUL-free) for the audit row."""
+        known = {"page", "page_size", *getattr(self.filterset_class, "base_filters", {})}
+        return {key: value.replace("\x00", "")[:200] for key, value in self.request.GET.items() if key in known}
 
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
