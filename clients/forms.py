@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django import forms
-from django.utils import timezone
 
 from .choices import IdentifierSystem
 from .models import Client
 from .services import CLIENT_FIELDS
+from .validation import missing_contact_detail, validate_birth_date
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-# Which field a preferred contact method cannot do without.
-CONTACT_NEEDS = {"phone": "phone", "text": "phone", "email": "email", "mail": "address_line"}
-
-
-def validate_birth_date(value: datetime.date) -> datetime.date:
-    today = timezone.localdate()
-    if value > today:
-        raise forms.ValidationError("A birth date cannot be in the future.")
-    if value.year < today.year - 130:
-        raise forms.ValidationError("A birth date more than 130 years ago is not plausible.")
-    return value
 
 
 class ClientSearchForm(forms.Form):
@@ -78,11 +65,9 @@ class ClientCreateForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        method = data.get("preferred_contact_method")
-        needed = CONTACT_NEEDS.get(method)
-        if needed and needed not in self.errors and not data.get(needed):
-            label = dict(self.fields["preferred_contact_method"].choices).get(method, method)
-            self.add_error(needed, f"Required when the preferred contact method is {label.lower()}.")
+        missing = missing_contact_detail(data.get("preferred_contact_method"), data)
+        if missing and missing[0] not in self.errors:
+            self.add_error(*missing)
         system, value = data.get("identifier_system"), (data.get("identifier_value") or "").strip()
         if system and not value:
             self.add_error("identifier_value", "Enter the identifier, or choose no identifier type.")

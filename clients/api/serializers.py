@@ -2,11 +2,12 @@ import datetime
 import re
 import uuid
 
-from django.utils import timezone
 from rest_framework import serializers
 
 from clients.choices import IdentifierSystem
 from clients.models import Client, ClientIdentifier
+from clients.services import CLIENT_FIELDS
+from clients.validation import missing_contact_detail, validate_birth_date
 from providers.api.serializers import OrganizationSummarySerializer
 from providers.models import Organization
 
@@ -69,18 +70,7 @@ class ClientSerializer(serializers.ModelSerializer):
         model = Client
         fields = [
             "id",
-            "given_name",
-            "family_name",
-            "birth_date",
-            "phone",
-            "email",
-            "address_line",
-            "city",
-            "postal_code",
-            "county",
-            "preferred_contact_method",
-            "preferred_language",
-            "interpreter_needed",
+            *CLIENT_FIELDS,
             "identifiers",
             "organization",
             "allow_duplicate",
@@ -95,19 +85,15 @@ class ClientSerializer(serializers.ModelSerializer):
             self.fields["organization"].queryset = organizations
 
     def validate_birth_date(self, value: datetime.date) -> datetime.date:
-        today = timezone.localdate()
-        if value > today:
-            raise serializers.ValidationError("A birth date cannot be in the future.")
-        if value.year < today.year - 130:
-            raise serializers.ValidationError("A birth date more than 130 years ago is not plausible.")
-        return value
+        return validate_birth_date(value)
 
     def validate(self, attrs):
+        # On a partial update the stored values count for what the request leaves out.
+        values = {f: attrs.get(f, getattr(self.instance, f, "")) for f in ("phone", "email", "address_line")}
         method = attrs.get("preferred_contact_method", getattr(self.instance, "preferred_contact_method", None))
-        needs = {"phone": "phone", "text": "phone", "email": "email", "mail": "address_line"}
-        field = needs.get(method)
-        if field and not attrs.get(field, getattr(self.instance, field, "")):
-            raise serializers.ValidationError({field: f"Required when the preferred contact method is {method}."})
+        missing = missing_contact_detail(method, values)
+        if missing:
+            raise serializers.ValidationError({missing[0]: [missing[1]]})
         return attrs
 
 
