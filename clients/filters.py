@@ -1,6 +1,7 @@
 import django_filters
 
 from .models import Client
+from .selectors import clients_matching_text, clients_with_identifier
 
 
 class ClientFilter(django_filters.FilterSet):
@@ -13,13 +14,7 @@ class ClientFilter(django_filters.FilterSet):
         fields = ["q", "birth_date", "identifier"]
 
     def filter_text(self, queryset, name, value):
-        from django.db.models import Q
-
-        for term in value.split()[:5]:
-            queryset = queryset.filter(
-                Q(given_name__icontains=term) | Q(family_name__icontains=term) | Q(identifiers__value__iexact=term)
-            )
-        return queryset.distinct()
+        return clients_matching_text(queryset, value)
 
     def filter_identifier(self, queryset, name, value):
-        return queryset.filter(identifiers__value__iexact=value.strip()).distinct()
+        return clients_with_identifier(queryset, value)

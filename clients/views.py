@@ -11,13 +11,10 @@ from django.shortcuts import redirect, render
 
 from audit.choices import AuditAction
 from audit.services import audit_hidden_object, audit_record
-from coordination.access import Action
-from providers.access import organizations_granting
-from providers.models import Organization
 
 from .forms import ClientCreateForm, ClientSearchForm
 from .models import Client
-from .selectors import client_list, client_search
+from .selectors import client_list, client_search, organizations_adding_clients
 from .services import DuplicateClientError, client_create
 
 PAGE_SIZE = 25
@@ -53,12 +50,6 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "clients/search.html", {"form": form, "page": page})
 
 
-def _organizations_for_new_clients(user):
-    return Organization.objects.visible_to(user, Action.VIEW).filter(
-        pk__in=organizations_granting(user, "clients.add_client")
-    )
-
-
 def _candidates_shown(user, candidates: list[Client]) -> list[Client]:
     # Re-read through the access layer with identifiers, since the matcher loads partial rows.
     shown = list(client_list(actor=user).filter(pk__in=[c.pk for c in candidates]))
@@ -74,7 +65,7 @@ def _candidates_shown(user, candidates: list[Client]) -> list[Client]:
 @login_required
 def create(request: HttpRequest) -> HttpResponse:
     _require(request, "clients.add_client", "adding clients")
-    organizations = _organizations_for_new_clients(request.user)
+    organizations = organizations_adding_clients(actor=request.user)
     if not organizations.exists():
         raise PermissionDenied("Your role does not allow adding clients.")
     form = ClientCreateForm(request.POST or None, organizations=organizations)

@@ -6,10 +6,10 @@ from rest_framework.response import Response
 from audit.choices import AuditAction
 from clients.filters import ClientFilter
 from clients.models import Client
+from clients.selectors import organizations_adding_clients
 from clients.services import DuplicateClientError, client_create, client_update
-from coordination.access import Action
 from coordination.api.viewsets import AccessModelViewSet, AuditReads
-from providers.access import holds_permission, organizations_granting
+from providers.access import holds_permission
 from providers.models import Organization
 
 from .serializers import ClientSerializer, DuplicateCandidatesSerializer
@@ -38,10 +38,7 @@ class ClientViewSet(AccessModelViewSet):
     )
 
     def get_serializer(self, *args, **kwargs):
-        user = self.request.user
-        kwargs["organizations"] = Organization.objects.visible_to(user, Action.VIEW).filter(
-            pk__in=organizations_granting(user, "clients.add_client")
-        )
+        kwargs["organizations"] = organizations_adding_clients(actor=self.request.user)
         return super().get_serializer(*args, **kwargs)
 
     def create(self, request, *args, **kwargs):
