@@ -15,6 +15,16 @@ class AuditAction(models.TextChoices):
     MEMBERSHIP_CHANGED = "membership.changed", "Membership changed"
     MEMBERSHIP_REVOKED = "membership.revoked", "Membership revoked"
     OBJECT_ACCESS_DENIED = "object.access_denied", "Access denied"
+    REFERRAL_CREATED = "referral.created", "Referral created"
+    REFERRAL_UPDATED = "referral.updated", "Referral draft updated"
+    REFERRAL_TRANSITIONED = "referral.transitioned", "Referral status changed"
+    REFERRAL_TRANSITION_REFUSED = "referral.transition_refused", "Referral status change refused"
+    REFERRAL_REROUTED = "referral.rerouted", "Referral rerouted"
+    REFERRAL_VIEWED = "referral.viewed", "Referral viewed"
+    REFERRAL_LISTED = "referral.listed", "Referrals listed"
+    REFERRAL_ASSIGNED = "referral.assigned", "Referral assigned"
+    REFERRAL_SHARED = "referral.shared", "Referral shared (object permission granted)"
+    REFERRAL_UNSHARED = "referral.unshared", "Referral share removed (object permission revoked)"
 
 
 class ActionCode(models.TextChoices):
@@ -57,4 +67,14 @@ ACTION_CODES = {
     AuditAction.MEMBERSHIP_CHANGED: ActionCode.UPDATE,
     AuditAction.MEMBERSHIP_REVOKED: ActionCode.DELETE,
     AuditAction.OBJECT_ACCESS_DENIED: ActionCode.READ,
+    AuditAction.REFERRAL_CREATED: ActionCode.CREATE,
+    AuditAction.REFERRAL_UPDATED: ActionCode.UPDATE,
+    AuditAction.REFERRAL_TRANSITIONED: ActionCode.UPDATE,
+    AuditAction.REFERRAL_TRANSITION_REFUSED: ActionCode.UPDATE,
+    AuditAction.REFERRAL_REROUTED: ActionCode.CREATE,
+    AuditAction.REFERRAL_VIEWED: ActionCode.READ,
+    AuditAction.REFERRAL_LISTED: ActionCode.READ,
+    AuditAction.REFERRAL_ASSIGNED: ActionCode.UPDATE,
+    AuditAction.REFERRAL_SHARED: ActionCode.CREATE,
+    AuditAction.REFERRAL_UNSHARED: ActionCode.DELETE,
 }

@@ -15,5 +15,5 @@ def _create_broker_folders(sender: Celery, **kwargs: object) -> None:
     from django.conf import settings
 
     if str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
-        for key in ("data_folder_in", "processed_folder"):
+        for key in ("data_folder_in", "processed_folder", "control_folder"):
             os.makedirs(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key], exist_ok=True)

@@ -19,16 +19,33 @@ class Role(models.TextChoices):
 
 _DIRECTORY_READ = frozenset({"providers.view_organization", "providers.view_service", "providers.view_location"})
 _CLIENT_WORK = frozenset({"clients.view_client", "clients.add_client", "clients.change_client"})
+_REFERRING = frozenset({"referrals.view_referral", "referrals.add_referral", "referrals.change_referral"})
+_RECEIVING = frozenset({"referrals.view_referral", "referrals.change_referral"})
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.CASE_MANAGER: _DIRECTORY_READ | _CLIENT_WORK,
-    Role.COUNTY_SUPERVISOR: _DIRECTORY_READ | _CLIENT_WORK | {"providers.view_membership"},
-    Role.PROVIDER_INTAKE: _DIRECTORY_READ | _CLIENT_WORK,
+    Role.CASE_MANAGER: _DIRECTORY_READ | _CLIENT_WORK | _REFERRING | {"referrals.share_referral"},
+    Role.COUNTY_SUPERVISOR: _DIRECTORY_READ
+    | _CLIENT_WORK
+    | _REFERRING
+    | {
+        "providers.view_membership",
+        "referrals.share_referral",
+        "referrals.assign_case_manager",
+        "referrals.mark_entered_in_error",
+    },
+    Role.PROVIDER_INTAKE: _DIRECTORY_READ | _CLIENT_WORK | _RECEIVING,
     Role.PROVIDER_SUPERVISOR: _DIRECTORY_READ
     | _CLIENT_WORK
-    | {"providers.change_service", "providers.change_location", "providers.view_membership"},
+    | _RECEIVING
+    | {
+        "providers.change_service",
+        "providers.change_location",
+        "providers.view_membership",
+        "referrals.assign_worker",
+    },
     Role.DATA_STEWARD: _DIRECTORY_READ | {"clients.view_client", "clients.change_client"},
-    Role.PARTNER_SYSTEM: _DIRECTORY_READ | _CLIENT_WORK,
+    # An agency's system sends referrals; a provider's system answers them (the side decides which).
+    Role.PARTNER_SYSTEM: _DIRECTORY_READ | _CLIENT_WORK | _REFERRING,
     # Governance works in the admin: read everything needed for access reviews, change memberships.
     Role.GOVERNANCE_LEAD: _DIRECTORY_READ
     | {

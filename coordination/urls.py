@@ -11,6 +11,7 @@ api_v1 = [
     path("auth/token/revoke/", TokenRevokeView.as_view(), name="token-revoke"),
     path("", include("providers.api.urls")),
     path("", include("clients.api.urls")),
+    path("", include("referrals.api.urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("directory/", include("providers.urls")),
     path("clients/", include("clients.urls")),
+    path("referrals/", include("referrals.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

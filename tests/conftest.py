@@ -104,3 +104,35 @@ def api():
             return self
 
     return PortalAPIClient()
+
+
+@pytest.fixture
+def service(provider):
+    """A food service at the receiving provider, serving 97401 in English and Spanish."""
+    from tests.factories import ServiceFactory
+
+    return ServiceFactory(
+        organization=provider, name="Harbor Food Pantry", languages=["en", "es"], postal_codes=["97401"]
+    )
+
+
+@pytest.fixture
+def county_client(county):
+    from tests.factories import ClientFactory
+
+    return ClientFactory(organization=county, given_name="Maria", family_name="Lopez", postal_code="97401")
+
+
+@pytest.fixture
+def make_referral(case_manager, provider_intake, county_client, service):
+    """`make_referral("accepted", urgency="crisis")`: a county referral to `service` in that status."""
+    from tests.factories import referral_in
+
+    def make(status: str = "draft", **kwargs):
+        kwargs.setdefault("client", county_client)
+        kwargs.setdefault("service", service)
+        kwargs.setdefault("created_by", case_manager)
+        kwargs.setdefault("assigned_to", case_manager)
+        return referral_in(status, referrer=case_manager, receiver=provider_intake, **kwargs)
+
+    return make

@@ -9,6 +9,7 @@ from django.utils import timezone
 from clients.models import Client, ClientIdentifier
 from providers.choices import ServiceAreaKind
 from providers.models import Organization, PostalCode, Service, ServiceArea, ServiceLanguage
+from referrals.models import Referral
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -104,3 +105,53 @@ class ClientFactory(factory.django.DjangoModelFactory):
     def identifiers(obj, create, extracted, **kwargs):
         for system, value in extracted or []:
             ClientIdentifier.objects.create(client=obj, system=system, value=value)
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    """A draft referral from the client's agency to a service (drive later states with `referral_in`)."""
+
+    class Meta:
+        model = Referral
+
+    client = factory.SubFactory(ClientFactory)
+    referring_organization = factory.LazyAttribute(lambda r: r.client.organization)
+    service = factory.SubFactory(ServiceFactory)
+    receiving_organization = factory.LazyAttribute(lambda r: r.service.organization if r.service else None)
+    category = factory.LazyAttribute(lambda r: r.service.category if r.service else "food-insecurity")
+    urgency = "routine"
+    reason = "Needs help with groceries this month."
+    language = "en"
+
+
+# The real transitions that lead from a draft to each status, with their inputs.
+PATH_TO_STATUS = {
+    "draft": [],
+    "sent": [("submit", {})],
+    "acknowledged": [("submit", {}), ("acknowledge", {})],
+    "accepted": [("submit", {}), ("accept", {})],
+    "declined": [("submit", {}), ("decline", {"reason_code": "no-capacity"})],
+    "in_progress": [("submit", {}), ("accept", {}), ("start_service", {})],
+    "on_hold": [("submit", {}), ("accept", {}), ("hold", {"reason_code": "waitlisted"})],
+    "closed": [("submit", {}), ("accept", {}), ("close", {"outcome_code": "service-completed"})],
+    "cancelled": [("submit", {}), ("cancel", {"reason_code": "client-request"})],
+    "entered_in_error": [("submit", {}), ("mark_entered_in_error", {"note": "Wrong client chosen."})],
+}
+
+
+def referral_in(status: str, *, referrer, receiver, **factory_kwargs) -> Referral:
+    """A referral brought to `status` through the workflow service, as the two sides would."""
+    from coordination.roles import Role
+    from providers.services import membership_grant
+    from referrals.services import referral_transition
+    from referrals.workflow import TRANSITIONS
+
+    referral = ReferralFactory(**factory_kwargs)
+    for name, inputs in PATH_TO_STATUS[status]:
+        actor = referrer if TRANSITIONS[name].side == "referrer" else receiver
+        if name == "mark_entered_in_error":
+            actor = UserFactory()
+            membership_grant(
+                actor=None, user=actor, organization=referral.referring_organization, role=Role.COUNTY_SUPERVISOR
+            )
+        referral = referral_transition(actor=actor, referral=referral, name=name, **inputs)
+    return referral

@@ -192,6 +192,7 @@ else:
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "store_processed": False,
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
     }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -225,3 +226,12 @@ X_FRAME_OPTIONS = "DENY"
 
 # Directory: a listing not verified for this long is marked stale.
 DIRECTORY_STALE_AFTER = timedelta(days=365)
+
+# Hours from sending to acknowledgement, first contact and service start, per urgency.
+REFERRAL_SLA_TARGETS = {
+    "crisis": {"acknowledge": 1, "first_contact": 4, "service_start": 72},
+    "urgent": {"acknowledge": 4, "first_contact": 24, "service_start": 168},
+    "routine": {"acknowledge": 48, "first_contact": 120, "service_start": 720},
+}
+# A closed referral stays on the dashboard's "recently closed" tab this long.
+REFERRAL_RECENTLY_CLOSED = timedelta(days=30)

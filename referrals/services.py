@@ -1,0 +1,436 @@
+"""Writes to referrals. Each runs in one transaction with its timeline entry and its audit row."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.choices import AuditAction, Outcome
+from audit.services import audit_record
+from clients.models import Client
+from coordination.access import Action
+from coordination.roles import Role, roles_granting
+from providers.access import holds_permission
+from providers.models import Organization, Service
+
+from .access import ReferralActor
+from .choices import EventKind, Side, Status
+from .errors import ReferralNotFound, TransitionConflict, WrongSide
+from .models import Referral, ReferralEvent
+from .routing import routable_services
+from .sla import set_due_times
+from .workflow import TRANSITION_INPUTS, TRANSITIONS, Transition
+
+TEMPLATE_FIELDS = (
+    "category",
+    "urgency",
+    "reason",
+    "risk_flags",
+    "contact_constraints",
+    "safe_contact_times",
+    "eligibility_basis",
+    "eligibility_note",
+    "language",
+    "interpreter_needed",
+)
+NOTE_MAX_LENGTH = 2000
+# Where each transition's coded input is stored on the referral.
+_CODE_TARGETS = {
+    "decline": "decline_reason",
+    "hold": "hold_reason",
+    "close": "outcome",
+    "cancel": "cancel_reason",
+    "record_contact_attempt": "last_contact_result",
+}
+
+
+def _actor_name(actor) -> str:
+    return (actor.get_full_name() or actor.get_username())[:200] if actor else ""
+
+
+def record_event(
+    *, referral: Referral, name: str, actor, side: str, from_status: str, now: datetime.datetime, **fields
+) -> ReferralEvent:
+    organization_id = (
+        referral.referring_organization_id if side == Side.REFERRER else referral.receiving_organization_id
+    )
+    return ReferralEvent.objects.create(
+        referral=referral,
+        name=name,
+        from_status=from_status,
+        to_status=referral.status,
+        side=side,
+        actor=actor,
+        actor_display=_actor_name(actor),
+        organization_id=organization_id if side else None,
+        occurred_at=now,
+        **fields,
+    )
+
+
+def _referring_organization(actor, organization: Organization | None) -> Organization:
+    if organization is not None:
+        if organization.kind != "agency" or not holds_permission(actor, "referrals.add_referral", organization):
+            raise ValidationError({"referring_organization": ["You cannot make referrals for this organization."]})
+        return organization
+    allowed = list(
+        Organization.objects.filter(
+            kind="agency",
+            active=True,
+            memberships__user_id=actor.pk,
+            memberships__active=True,
+            memberships__role__in=roles_granting("referrals.add_referral"),
+        ).distinct()[:2]
+    )
+    if len(allowed) != 1:
+        raise ValidationError(
+            {
+                "referring_organization": [
+                    "Say which agency is referring." if allowed else "Your role does not allow making referrals."
+                ]
+            }
+        )
+    return allowed[0]
+
+
+def _check_client(actor, client: Client) -> None:
+    if not Client.objects.visible_to(actor, Action.VIEW).filter(pk=client.pk).exists():
+        raise ValidationError({"client": ["No such client among the clients you can see."]})
+
+
+def _check_service(actor, service: Service | None) -> None:
+    """A chosen service must be one the portal can route to right now."""
+    if service is None:
+        return
+    if not routable_services(actor=actor).filter(pk=service.pk).exists():
+        raise ValidationError(
+            {"service": [f"{service.name} is not active or not accepting referrals; choose another service."]}
+        )
+
+
+@transaction.atomic
+def referral_create(
+    *,
+    actor,
+    client: Client,
+    data: dict[str, Any],
+    service: Service | None = None,
+    referring_organization: Organization | None = None,
+    submit: bool = False,
+) -> Referral:
+    """Create a draft from the template (and send it at once with `submit`)."""
+    organization = _referring_organization(actor, referring_organization)
+    _check_client(actor, client)
+    _check_service(actor, service)
+    values = {k: data[k] for k in TEMPLATE_FIELDS if k in data}
+    values.setdefault("language", client.preferred_language)
+    values.setdefault("interpreter_needed", client.interpreter_needed)
+    referral = Referral(
+        client=client,
+        referring_organization=organization,
+        created_by=actor,
+        assigned_to=actor,
+        service=service,
+        receiving_organization=service.organization if service else None,
+        **values,
+    )
+    referral._history_user = actor
+    referral.full_clean()
+    referral.save()
+    now = timezone.now()
+    record_event(referral=referral, name=EventKind.CREATED, actor=actor, side=Side.REFERRER, from_status="", now=now)
+    audit_record(
+        action=AuditAction.REFERRAL_CREATED,
+        actor=actor,
+        target=referral,
+        client_id=client.pk,
+        organization=organization,
+        detail={"service": str(service.pk) if service else None, "urgency": referral.urgency},
+    )
+    if submit:
+        referral = referral_transition(actor=actor, referral=referral, name="submit")
+    return referral
+
+
+def lock_visible_referral(actor, referral: Referral) -> Referral:
+    locked = (
+        Referral.objects.visible_to(actor, Action.VIEW)
+        .select_for_update(of=("self",))
+        .select_related("client", "service", "service__organization")
+        .filter(pk=referral.pk)
+        .first()
+    )
+    if locked is None:
+        raise ReferralNotFound("No such referral.")
+    return locked
+
+
+def _check_version(locked: Referral, expected_version: int | None) -> None:
+    if expected_version is not None and locked.version != expected_version:
+        raise TransitionConflict(
+            f"This referral changed since you loaded it (it is now {locked.get_status_display().lower()}). "
+            "Reload it and try again."
+        )
+
+
+@transaction.atomic
+def referral_update_draft(
+    *, actor, referral: Referral, data: dict[str, Any], expected_version: int | None = None, **related
+) -> Referral:
+    """Change a draft's template or chosen service (`service=`); sent referrals are not edited."""
+    locked = lock_visible_referral(actor, referral)
+    if Side.REFERRER not in ReferralActor(actor).sides(locked):
+        raise WrongSide("Only the referring agency can edit this referral.")
+    _check_version(locked, expected_version)
+    if locked.status != Status.DRAFT:
+        raise TransitionConflict("Only a draft can be edited; this referral has been sent.")
+    changed = [k for k in TEMPLATE_FIELDS if k in data and getattr(locked, k) != data[k]]
+    for field in changed:
+        setattr(locked, field, data[field])
+    if "service" in related and related["service"] != locked.service:
+        service = related["service"]
+        _check_service(actor, service)
+        locked.service = service
+        locked.receiving_organization = service.organization if service else None
+        changed += ["service"]
+    if not changed:
+        return locked
+    locked.version += 1
+    locked._history_user = actor
+    locked.full_clean()
+    locked.save()
+    record_event(
+        referral=locked,
+        name=EventKind.EDITED,
+        actor=actor,
+        side=Side.REFERRER,
+        from_status=locked.status,
+        now=timezone.now(),
+        detail={"fields": changed},
+    )
+    audit_record(
+        action=AuditAction.REFERRAL_UPDATED,
+        actor=actor,
+        target=locked,
+        client_id=locked.client_id,
+        detail={"fields": changed},
+    )
+    return locked
+
+
+def _clean_inputs(transition: Transition, referral: Referral, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The transition's own inputs, checked; anything it does not use must be left empty."""
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(inputs) - set(TRANSITION_INPUTS))
+    for key in unknown:
+        errors[key] = ["Not a transition input."]
+    used = {transition.code_field, "note"} | ({"appointment_at"} if transition.needs_appointment else set())
+    for key in TRANSITION_INPUTS:
+        if key not in used and inputs.get(key) not in (None, ""):
+            errors[key] = [f"'{transition.name}' does not take {key}."]
+    cleaned: dict[str, Any] = {"note": str(inputs.get("note") or "").strip()}
+    if len(cleaned["note"]) > NOTE_MAX_LENGTH:
+        errors["note"] = [f"Keep the note under {NOTE_MAX_LENGTH} characters."]
+    code = ""
+    if transition.code_field:
+        code = str(inputs.get(transition.code_field) or "")
+        valid = transition.codes.values
+        if not code:
+            errors[transition.code_field] = [f"Required for '{transition.name}'. Use one of: {', '.join(valid)}."]
+        elif code not in valid:
+            errors[transition.code_field] = [f"Unknown code '{code[:60]}'. Use one of: {', '.join(valid)}."]
+        cleaned[transition.code_field] = code
+    if transition.note_needed(code) and not cleaned["note"]:
+        errors["note"] = ["A note is required here." if transition.note_required else "Explain 'other' in a note."]
+    if transition.needs_appointment:
+        cleaned["appointment_at"] = _clean_appointment(inputs.get("appointment_at"), referral, errors)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _clean_appointment(value, referral: Referral, errors: dict) -> datetime.datetime | None:
+    if not isinstance(value, datetime.datetime):
+        errors["appointment_at"] = ["Give the appointment date and time (ISO 8601 with a time zone)."]
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if referral.sent_at and value < referral.sent_at - datetime.timedelta(days=1):
+        errors["appointment_at"] = ["The appointment cannot be before the referral was sent."]
+    elif value > timezone.now() + datetime.timedelta(days=730):
+        errors["appointment_at"] = ["The appointment must be within the next two years."]
+    return value
+
+
+def _refuse_side(transition: Transition, actor_scope: ReferralActor, referral: Referral) -> None:
+    if transition.side not in actor_scope.sides(referral):
+        who = "receiving provider" if transition.side == Side.RECEIVER else "referring agency"
+        raise WrongSide(f"Only the {who} can {transition.label.lower()} this referral.")
+    org_id = actor_scope.side_organization_id(referral, transition.side)
+    if transition.permission and not actor_scope.holds(transition.permission, org_id):
+        roles = ", ".join(Role(r).label.lower() for r in roles_granting(transition.permission))
+        raise WrongSide(f"Only a {roles} can {transition.label.lower()}.")
+
+
+def _apply(transition: Transition, referral: Referral, inputs: dict[str, Any], now: datetime.datetime) -> None:
+    referral.status = transition.target
+    for field in transition.stamps:
+        if getattr(referral, field) is None:
+            setattr(referral, field, now)
+    if transition.name in _CODE_TARGETS:
+        setattr(referral, _CODE_TARGETS[transition.name], inputs[transition.code_field])
+    if transition.name == "record_contact_attempt":
+        referral.contact_attempts += 1
+    elif transition.name == "schedule":
+        referral.appointment_at = inputs["appointment_at"]
+    elif transition.name == "resume":
+        referral.hold_reason = ""
+    elif transition.name == "submit":
+        referral.receiving_organization = referral.service.organization
+        set_due_times(referral)
+    referral.status_note = inputs["note"]
+    referral.version += 1
+
+
+def referral_transition(
+    *,
+    actor,
+    referral: Referral,
+    name: str,
+    expected_version: int | None = None,
+    now: datetime.datetime | None = None,
+    **inputs: Any,
+) -> Referral:
+    """Move a referral along the workflow table; the only code that assigns a status.
+
+    Refusals change nothing; a wrong-side or wrong-state attempt is still written to the audit trail.
+    """
+    transition = TRANSITIONS.get(name)
+    if transition is None:
+        known = ", ".join(TRANSITIONS)
+        raise ValidationError({"name": [f"Unknown transition '{str(name)[:60]}'. Use one of: {known}."]})
+    try:
+        with transaction.atomic():
+            return _transition_locked(actor, referral, transition, expected_version, now or timezone.now(), inputs)
+    except (WrongSide, TransitionConflict) as refused:
+        audit_record(
+            action=AuditAction.REFERRAL_TRANSITION_REFUSED,
+            actor=actor,
+            target=referral,
+            client_id=referral.client_id,
+            subtype=transition.name,
+            outcome=Outcome.DENIED if isinstance(refused, WrongSide) else Outcome.FAILED,
+            outcome_reason=refused.message,
+        )
+        raise
+
+
+def _transition_locked(actor, referral, transition: Transition, expected_version, now, inputs) -> Referral:
+    locked = lock_visible_referral(actor, referral)
+    scope = ReferralActor(actor).load_grants([locked])
+    _refuse_side(transition, scope, locked)
+    _check_version(locked, expected_version)
+    if locked.status not in transition.sources:
+        allowed = ", ".join(Status(s).label.lower() for s in Status if s in transition.sources)
+        raise TransitionConflict(
+            f"Cannot {transition.label.lower()}: this referral is {locked.get_status_display().lower()} "
+            f"(possible only when {allowed})."
+        )
+    cleaned = _clean_inputs(transition, locked, inputs)
+    if transition.name == "submit":
+        if locked.service is None:
+            raise ValidationError({"service": ["Choose a service before sending the referral."]})
+        _check_service(actor, locked.service)
+    from_status = locked.status
+    _apply(transition, locked, cleaned, now)
+    locked._history_user = actor
+    locked.full_clean()
+    locked.save()
+    record_event(
+        referral=locked,
+        name=transition.name,
+        actor=actor,
+        side=transition.side,
+        from_status=from_status,
+        now=now,
+        reason_code=cleaned.get("reason_code", ""),
+        outcome_code=cleaned.get("outcome_code", ""),
+        contact_result=cleaned.get("contact_result", ""),
+        appointment_at=cleaned.get("appointment_at"),
+        note=cleaned["note"],
+    )
+    audit_record(
+        action=AuditAction.REFERRAL_TRANSITIONED,
+        actor=actor,
+        target=locked,
+        client_id=locked.client_id,
+        subtype=transition.name,
+        organization=Organization(pk=scope.side_organization_id(locked, transition.side)),
+        detail={
+            "from": from_status,
+            "to": locked.status,
+            **{k: v for k, v in cleaned.items() if k in ("reason_code", "outcome_code", "contact_result") and v},
+        },
+    )
+    return locked
+
+
+@transaction.atomic
+def referral_reroute(*, actor, referral: Referral, service: Service) -> Referral:
+    """From a declined or cancelled referral, start a new draft for another service with the same template."""
+    locked = lock_visible_referral(actor, referral)
+    scope = ReferralActor(actor)
+    if Side.REFERRER not in scope.sides(locked):
+        raise WrongSide("Only the referring agency can reroute this referral.")
+    if not scope.can_reroute(locked):
+        raise TransitionConflict(
+            "Only a declined or cancelled referral can be rerouted, and only once"
+            f" (this one is {locked.get_status_display().lower()})."
+        )
+    if service.pk == locked.service_id:
+        raise ValidationError({"service": ["Choose a different service from the one that was referred to."]})
+    _check_service(actor, service)
+    new = Referral(
+        client=locked.client,
+        referring_organization=locked.referring_organization,
+        created_by=actor,
+        assigned_to=locked.assigned_to or actor,
+        service=service,
+        receiving_organization=service.organization,
+        rerouted_from=locked,
+        **{k: getattr(locked, k) for k in TEMPLATE_FIELDS},
+    )
+    new._history_user = actor
+    new.full_clean()
+    new.save()
+    now = timezone.now()
+    record_event(
+        referral=new,
+        name=EventKind.CREATED,
+        actor=actor,
+        side=Side.REFERRER,
+        from_status="",
+        now=now,
+        detail={"rerouted_from": str(locked.pk)},
+    )
+    record_event(
+        referral=locked,
+        name=EventKind.REROUTED,
+        actor=actor,
+        side=Side.REFERRER,
+        from_status=locked.status,
+        now=now,
+        detail={"rerouted_to": str(new.pk), "service": service.name},
+    )
+    audit_record(
+        action=AuditAction.REFERRAL_REROUTED,
+        actor=actor,
+        target=new,
+        client_id=new.client_id,
+        detail={"rerouted_from": str(locked.pk), "service": str(service.pk)},
+    )
+    return new
