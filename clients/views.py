@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from audit.choices import AuditAction
 from audit.services import audit_hidden_object, audit_record
@@ -85,8 +86,21 @@ def create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error.messages)
         else:
             messages.success(request, f"{client.full_name} was added.")
+            return_to = _return_to(request)
+            if return_to:
+                separator = "&" if "?" in return_to else "?"
+                return redirect(f"{return_to}{separator}{urlencode({'client': client.pk})}")
             return redirect("clients:detail", pk=client.pk)
-    return render(request, "clients/create.html", {"form": form, "candidates": candidates})
+    context = {"form": form, "candidates": candidates, "next": _return_to(request)}
+    return render(request, "clients/create.html", context)
+
+
+def _return_to(request: HttpRequest) -> str:
+    """A page of this site to go back to with the new client (e.g. the new-referral flow), else ''."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return ""
 
 
 @login_required

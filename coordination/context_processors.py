@@ -1,7 +1,8 @@
 from django.http import HttpRequest
 
-from coordination.navigation import navigation_for
+from coordination.navigation import current_section, navigation_for
 
 
 def portal(request: HttpRequest) -> dict:
-    return {"nav_items": navigation_for(getattr(request, "user", None))}
+    items = navigation_for(getattr(request, "user", None))
+    return {"nav_items": items, "nav_current": current_section(items, getattr(request, "resolver_match", None))}

@@ -53,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "providers.add_membership",
         "providers.change_membership",
         "clients.view_client",
+        "referrals.view_referral",
         "audit.view_auditevent",
         "auth.view_user",
     },

@@ -275,4 +275,316 @@ CLIENTS = [
         "preferred_language": "en",
         "interpreter_needed": False,
     },
+    {
+        "identifier": "LC-102288",
+        "given_name": "Dmitri",
+        "family_name": "Volkov",
+        "birth_date": datetime.date(1969, 9, 8),
+        "phone": "541-555-0457",
+        "email": "",
+        "address_line": "1120 North Park Ave, Unit 12",
+        "city": "North Lakeside",
+        "postal_code": "97404",
+        "county": "Lakeside",
+        "preferred_contact_method": "phone",
+        "preferred_language": "ru",
+        "interpreter_needed": True,
+    },
+]
+
+# Referral stories, told through the real services as the demo users would, so the demo shows every
+# status. Times are hours relative to when the seed runs: `sent` is when the referral was created and
+# sent (negative = in the past), and each step runs `after` hours later. A step's `by` is "referrer"
+# (the story's case manager), "provider" (the intake worker of the receiving provider) or a username.
+# A draft has no `sent`; its `created` says when it was started.
+# A story is recognised on a later run by (client, service, reason), so seeding twice adds nothing.
+# Steps left owed on purpose make some referrals overdue against the SLA targets.
+_FOOD = ("meals-together", "Food pantry and SNAP enrollment help")
+_MEALS = ("meals-together", "Home-delivered meals")
+_EVICTION = ("safe-haven-housing", "Eviction prevention and rental assistance")
+_COUNSELING = ("northside-bh", "Outpatient counseling")
+_PRIMARY_CARE = ("harbor-health", "Primary care for uninsured adults")
+_CHW = ("harbor-health", "Community health worker home visits")
+
+REFERRALS = [
+    {
+        # draft: still being prepared
+        "client": "LC-101552",
+        "by": "casemanager2",
+        "service": _CHW,
+        "sent": None,
+        "created": -20,
+        "template": {
+            "category": "personal-health-literacy",
+            "urgency": "routine",
+            "reason": "Newly diagnosed with type 2 diabetes; asked for help at home understanding her medicines "
+            "and meal planning.",
+            "safe_contact_times": "Weekday evenings",
+            "eligibility_basis": ["county-resident"],
+        },
+        "steps": [],
+    },
+    {
+        # sent, crisis, acknowledgement overdue (1 hour target)
+        "client": "LC-102019",
+        "by": "casemanager",
+        "service": _COUNSELING,
+        "sent": -3,
+        "template": {
+            "category": "stress",
+            "urgency": "crisis",
+            "reason": "Said he feels hopeless at today's benefits appointment after losing his shelter bed. Safety "
+            "plan made with the county crisis line; needs a counseling intake within days.",
+            "risk_flags": ["self-harm-risk"],
+            "contact_constraints": "No phone. Reach him through the Lakeside day center (541-555-0160).",
+            "eligibility_basis": ["medicaid"],
+        },
+        "steps": [],
+    },
+    {
+        # sent, urgent, three days unanswered: acknowledgement and first contact overdue
+        "client": "LC-102288",
+        "by": "casemanager2",
+        "service": _EVICTION,
+        "sent": -72,
+        "template": {
+            "category": "housing-instability",
+            "urgency": "urgent",
+            "reason": "Landlord served a 72-hour notice for two months' unpaid rent after his hours were cut.",
+            "eligibility_basis": ["income", "county-resident"],
+            "safe_contact_times": "Mornings before 11",
+        },
+        "steps": [],
+    },
+    {
+        # acknowledged, routine, within its targets
+        "client": "LC-100871",
+        "by": "casemanager",
+        "service": _MEALS,
+        "sent": -30,
+        "template": {
+            "category": "food-insecurity",
+            "urgency": "routine",
+            "reason": "Lives alone since his wife died; recovering from hip surgery and cannot shop or cook for now.",
+            "eligibility_basis": ["age"],
+            "contact_constraints": "Hard of hearing: let the phone ring long, or call his daughter (541-555-0391).",
+        },
+        "steps": [{"by": "provider", "name": "acknowledge", "after": 6}],
+    },
+    {
+        # accepted, urgent, no contact since: first contact overdue (24 hour target)
+        "client": "LC-100234",
+        "by": "casemanager",
+        "service": _EVICTION,
+        "sent": -80,
+        "template": {
+            "category": "housing-instability",
+            "urgency": "urgent",
+            "reason": "Received a 10-day notice to vacate for unpaid rent after her hours were cut; two children "
+            "at home.",
+            "eligibility_basis": ["income", "county-resident"],
+            "safe_contact_times": "After 4 pm",
+        },
+        "steps": [{"by": "provider", "name": "accept", "after": 2}],
+    },
+    {
+        # declined (not eligible), then rerouted to the pantry, where the work is under way
+        "client": "LC-100234",
+        "by": "casemanager",
+        "service": _MEALS,
+        "sent": -150,
+        "template": {
+            "category": "food-insecurity",
+            "urgency": "routine",
+            "reason": "Family of three out of food after a job loss; no car to get to a pantry.",
+            "eligibility_basis": ["income"],
+        },
+        "steps": [
+            {
+                "by": "provider",
+                "name": "decline",
+                "after": 20,
+                "inputs": {
+                    "reason_code": "not-eligible",
+                    "note": "Home-delivered meals are for adults 60+ or people with disabilities. The pantry can "
+                    "help and has Spanish-speaking volunteers.",
+                },
+            }
+        ],
+        "reroute": {
+            "service": _FOOD,
+            "after": 22,
+            "steps": [
+                {"by": "referrer", "name": "submit", "after": 22.5},
+                {"by": "provider", "name": "acknowledge", "after": 25},
+                {"by": "provider", "name": "accept", "after": 26},
+                {
+                    "by": "provider",
+                    "name": "record_contact_attempt",
+                    "after": 30,
+                    "inputs": {"contact_result": "left-message", "note": "Message left in Spanish."},
+                },
+                {
+                    "by": "provider",
+                    "name": "record_contact_attempt",
+                    "after": 48,
+                    "inputs": {"contact_result": "reached", "note": "Will come Thursday; SNAP papers to bring."},
+                },
+                # `appointment_at` is given in hours from the seed run, so the appointment is always ahead.
+                {"by": "provider", "name": "schedule", "after": 49, "appointment_at": 40},
+            ],
+        },
+    },
+    {
+        # in progress: service started
+        "client": "LC-101552",
+        "by": "casemanager2",
+        "service": _PRIMARY_CARE,
+        "sent": -240,
+        "template": {
+            "category": "health-insurance-coverage-status",
+            "urgency": "routine",
+            "reason": "Lost employer insurance; needs a primary care clinic and help applying for the Oregon "
+            "Health Plan.",
+            "eligibility_basis": ["income"],
+        },
+        "steps": [
+            {"by": "provider", "name": "accept", "after": 20},
+            {"by": "provider", "name": "record_contact_attempt", "after": 26, "inputs": {"contact_result": "reached"}},
+            {"by": "provider", "name": "start_service", "after": 100, "inputs": {"note": "First visit done."}},
+        ],
+    },
+    {
+        # on hold: waitlisted
+        "client": "LC-100871",
+        "by": "casemanager",
+        "service": _CHW,
+        "sent": -200,
+        "template": {
+            "category": "personal-health-literacy",
+            "urgency": "urgent",
+            "reason": "Discharged after a fall; struggling to manage six medications on his own.",
+            "risk_flags": ["medical-fragility"],
+            "eligibility_basis": ["age", "medicaid"],
+        },
+        "steps": [
+            {"by": "provider", "name": "accept", "after": 3},
+            {"by": "provider", "name": "record_contact_attempt", "after": 5, "inputs": {"contact_result": "reached"}},
+            {
+                "by": "provider",
+                "name": "hold",
+                "after": 6,
+                "inputs": {"reason_code": "waitlisted", "note": "About three weeks until a health worker is free."},
+            },
+        ],
+    },
+    {
+        # closed, successfully
+        "client": "LC-101552",
+        "by": "casemanager2",
+        "service": _FOOD,
+        "sent": -720,
+        "template": {
+            "category": "food-insecurity",
+            "urgency": "routine",
+            "reason": "Between jobs; needs groceries and help applying for SNAP.",
+            "eligibility_basis": ["income"],
+        },
+        "steps": [
+            {"by": "provider", "name": "acknowledge", "after": 4},
+            {"by": "provider", "name": "accept", "after": 5},
+            {"by": "provider", "name": "record_contact_attempt", "after": 8, "inputs": {"contact_result": "reached"}},
+            {"by": "provider", "name": "start_service", "after": 50},
+            {
+                "by": "provider",
+                "name": "close",
+                "after": 300,
+                "inputs": {"outcome_code": "service-completed", "note": "SNAP approved; monthly pantry visits set."},
+            },
+        ],
+    },
+    {
+        # closed, unable to contact after three attempts
+        "client": "LC-102019",
+        "by": "casemanager",
+        "service": _PRIMARY_CARE,
+        "sent": -500,
+        "template": {
+            "category": "health-insurance-coverage-status",
+            "urgency": "routine",
+            "reason": "No doctor and no insurance; persistent cough for a month.",
+            "contact_constraints": "No phone; leave messages at the Lakeside day center.",
+            "eligibility_basis": ["income", "county-resident"],
+        },
+        "steps": [
+            {"by": "provider", "name": "accept", "after": 10},
+            {
+                "by": "provider",
+                "name": "record_contact_attempt",
+                "after": 12,
+                "inputs": {"contact_result": "no-answer"},
+            },
+            {
+                "by": "provider",
+                "name": "record_contact_attempt",
+                "after": 60,
+                "inputs": {"contact_result": "left-message"},
+            },
+            {
+                "by": "provider",
+                "name": "record_contact_attempt",
+                "after": 120,
+                "inputs": {"contact_result": "no-answer"},
+            },
+            {
+                "by": "provider",
+                "name": "close",
+                "after": 200,
+                "inputs": {"outcome_code": "unable-to-contact", "note": "Three attempts over a week."},
+            },
+        ],
+    },
+    {
+        # cancelled by the referrer
+        "client": "LC-102288",
+        "by": "casemanager2",
+        "service": _COUNSELING,
+        "sent": -400,
+        "template": {
+            "category": "stress",
+            "urgency": "routine",
+            "reason": "Trouble sleeping and constant worry since the layoff; asked to talk to someone.",
+            "eligibility_basis": ["medicaid"],
+        },
+        "steps": [
+            {"by": "provider", "name": "acknowledge", "after": 30},
+            {
+                "by": "referrer",
+                "name": "cancel",
+                "after": 70,
+                "inputs": {"reason_code": "need-resolved", "note": "Started counseling through his union's program."},
+            },
+        ],
+    },
+    {
+        # entered in error by the county supervisor (made for the wrong client)
+        "client": "LC-101552",
+        "by": "casemanager2",
+        "service": _EVICTION,
+        "sent": -74,
+        "template": {
+            "category": "housing-instability",
+            "urgency": "urgent",
+            "reason": "Eviction notice; behind on rent.",
+            "eligibility_basis": ["income"],
+        },
+        "steps": [
+            {
+                "by": "supervisor",
+                "name": "mark_entered_in_error",
+                "after": 1,
+                "inputs": {"note": "Made under the wrong client record; re-entered for Dmitri Volkov."},
+            }
+        ],
+    },
 ]

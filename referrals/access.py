@@ -46,14 +46,19 @@ def granted_referrals(user, action: Action) -> Q:
     """Referrals reachable through a guardian grant that still holds."""
     if action == Action.VIEW:
         # A share outlives nothing: the colleague must still be active staff somewhere.
-        shared = _live_grants(user, VIEW_GRANTS).filter(
+        shared = _live_grants(user, ("view_referral",)).filter(
             user__memberships__active=True, user__memberships__organization__active=True
         )
-        return Q(pk__in=shared.values("content_object_id"))
+        return Q(pk__in=shared.values("content_object_id")) | _assigned(user)
     if action == Action.CHANGE:
-        assigned = _live_grants(user, CHANGE_GRANTS).values("content_object_id")
-        return Q(pk__in=assigned, receiving_organization_id__in=_member_organizations(user), sent_at__isnull=False)
+        return _assigned(user)
     return NOTHING
+
+
+def _assigned(user) -> Q:
+    """The worker assignment holds only while the worker still belongs to the receiving provider."""
+    assigned = _live_grants(user, CHANGE_GRANTS).values("content_object_id")
+    return Q(pk__in=assigned, receiving_organization_id__in=_member_organizations(user), sent_at__isnull=False)
 
 
 @register(Referral)

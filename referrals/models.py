@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from guardian.models import UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
@@ -100,7 +101,8 @@ class Referral(models.Model):
     rerouted_from = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rerouted_to"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by referral_create (which takes `now`), so a backfilled referral keeps its real creation time.
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = AccessManager()

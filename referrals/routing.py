@@ -97,10 +97,16 @@ def _reasons(service, *, postal_code, counties, language, age, today) -> list[st
         "not accepting referrals" if not service.accepting_referrals else service.get_capacity_status_display().lower()
     )
     if service.minimum_age is not None or service.maximum_age is not None:
-        span = f"ages {service.minimum_age or 0}-{service.maximum_age or '+'}"
+        span = _age_span(service.minimum_age, service.maximum_age)
         reasons.append(f"{span} fits age {age}" if service.age_fit else f"{span}: client is {age}")
     if service.verified_recently:
         reasons.append(f"listing verified {service.assured_date:%Y-%m-%d}")
     else:
         reasons.append("listing not verified in the last year")
     return reasons
+
+
+def _age_span(minimum: int | None, maximum: int | None) -> str:
+    if maximum is None:
+        return f"ages {minimum}+"
+    return f"ages {minimum or 0}-{maximum}"

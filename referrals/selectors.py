@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from coordination import context
 from coordination.access import Action
+from coordination.roles import ROLE_PERMISSIONS, roles_granting
 from providers.access import organizations_granting
+from providers.choices import OrganizationKind
+from providers.models import Membership, Organization
 
 from .choices import AWAITING_RESPONSE_STATUSES, OPEN_STATUSES, TERMINAL_STATUSES, URGENCY_RANK, Status
 from .errors import ReferralNotFound
@@ -129,3 +135,100 @@ def text_search(referrals: QuerySet[Referral], q: str) -> QuerySet[Referral]:
             | Q(id__istartswith=term.lower())
         )
     return referrals
+
+
+# Page helpers (appended for the server-rendered pages).
+
+
+@dataclass(frozen=True)
+class ReferralRoles:
+    """Which referral work a user does, from one query over their memberships (once per request)."""
+
+    refers: bool = False
+    receives: bool = False
+    supervises_referring: bool = False
+    supervises_receiving: bool = False
+
+
+def referral_roles(*, actor) -> ReferralRoles:
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return ReferralRoles()
+
+    def load() -> ReferralRoles:
+        rows = set(
+            Membership.objects.filter(user_id=actor.pk, active=True, organization__active=True).values_list(
+                "organization__kind", "role"
+            )
+        )
+
+        def holds(kind: str, perm: str) -> bool:
+            return any(k == kind and perm in ROLE_PERMISSIONS.get(role, ()) for k, role in rows)
+
+        return ReferralRoles(
+            refers=holds(OrganizationKind.AGENCY, "referrals.view_referral"),
+            receives=holds(OrganizationKind.PROVIDER, "referrals.view_referral"),
+            supervises_referring=holds(OrganizationKind.AGENCY, "referrals.assign_case_manager"),
+            supervises_receiving=holds(OrganizationKind.PROVIDER, "referrals.assign_worker"),
+        )
+
+    return context.memoized(("referral-roles", actor.pk), load)
+
+
+def referring_agencies(*, actor) -> QuerySet[Organization]:
+    """Agencies the actor may make referrals for."""
+    return Organization.objects.filter(
+        kind=OrganizationKind.AGENCY, active=True, pk__in=organizations_granting(actor, "referrals.add_referral")
+    ).order_by("name")
+
+
+def supervised_referrals(*, actor, side: str) -> QuerySet[Referral]:
+    """Open and closed referrals of the organizations where the actor supervises that side."""
+    if side == "receiver":
+        return referrals_received(actor=actor).filter(
+            receiving_organization_id__in=organizations_granting(actor, "referrals.assign_worker")
+        )
+    return referrals_made(actor=actor).filter(
+        referring_organization_id__in=organizations_granting(actor, "referrals.assign_case_manager")
+    )
+
+
+def provider_workers(*, referral: Referral) -> QuerySet:
+    """Staff of the receiving provider who may work a referral (for a supervisor's assignment)."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__organization_id=referral.receiving_organization_id,
+            memberships__active=True,
+            memberships__role__in=roles_granting("referrals.change_referral"),
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def share_candidates(*, actor) -> QuerySet:
+    """Active staff of active organizations a referral may be shared with (not the actor)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__active=True, memberships__organization__active=True)
+        .exclude(pk=actor.pk)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def refers(user) -> bool:
+    """Navigation check: works at an agency that makes referrals."""
+    return referral_roles(actor=user).refers
+
+
+def receives(user) -> bool:
+    """Navigation check: works at a provider that receives referrals."""
+    return referral_roles(actor=user).receives
+
+
+def supervises(user) -> bool:
+    """Navigation check: supervises referral work on either side."""
+    roles = referral_roles(actor=user)
+    return roles.supervises_referring or roles.supervises_receiving

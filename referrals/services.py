@@ -121,15 +121,21 @@ def referral_create(
     service: Service | None = None,
     referring_organization: Organization | None = None,
     submit: bool = False,
+    now: datetime.datetime | None = None,
 ) -> Referral:
-    """Create a draft from the template (and send it at once with `submit`)."""
+    """Create a draft from the template (and send it at once with `submit`).
+
+    `now` dates the timeline entry and the sending (the demo data uses it to tell an older story).
+    """
     organization = _referring_organization(actor, referring_organization)
     _check_client(actor, client)
     _check_service(actor, service)
     values = {k: data[k] for k in TEMPLATE_FIELDS if k in data}
     values.setdefault("language", client.preferred_language)
     values.setdefault("interpreter_needed", client.interpreter_needed)
+    now = now or timezone.now()
     referral = Referral(
+        created_at=now,
         client=client,
         referring_organization=organization,
         created_by=actor,
@@ -141,7 +147,6 @@ def referral_create(
     referral._history_user = actor
     referral.full_clean()
     referral.save()
-    now = timezone.now()
     record_event(referral=referral, name=EventKind.CREATED, actor=actor, side=Side.REFERRER, from_status="", now=now)
     audit_record(
         action=AuditAction.REFERRAL_CREATED,
@@ -152,7 +157,7 @@ def referral_create(
         detail={"service": str(service.pk) if service else None, "urgency": referral.urgency},
     )
     if submit:
-        referral = referral_transition(actor=actor, referral=referral, name="submit")
+        referral = referral_transition(actor=actor, referral=referral, name="submit", now=now)
     return referral
 
 
@@ -222,7 +227,9 @@ def referral_update_draft(
     return locked
 
 
-def _clean_inputs(transition: Transition, referral: Referral, inputs: dict[str, Any]) -> dict[str, Any]:
+def _clean_inputs(
+    transition: Transition, referral: Referral, inputs: dict[str, Any], now: datetime.datetime
+) -> dict[str, Any]:
     """The transition's own inputs, checked; anything it does not use must be left empty."""
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(inputs) - set(TRANSITION_INPUTS))
@@ -247,21 +254,23 @@ def _clean_inputs(transition: Transition, referral: Referral, inputs: dict[str, 
     if transition.note_needed(code) and not cleaned["note"]:
         errors["note"] = ["A note is required here." if transition.note_required else "Explain 'other' in a note."]
     if transition.needs_appointment:
-        cleaned["appointment_at"] = _clean_appointment(inputs.get("appointment_at"), referral, errors)
+        cleaned["appointment_at"] = _clean_appointment(inputs.get("appointment_at"), referral, errors, now)
     if errors:
         raise ValidationError(errors)
     return cleaned
 
 
-def _clean_appointment(value, referral: Referral, errors: dict) -> datetime.datetime | None:
+def _clean_appointment(value, referral: Referral, errors: dict, now: datetime.datetime) -> datetime.datetime | None:
     if not isinstance(value, datetime.datetime):
         errors["appointment_at"] = ["Give the appointment date and time (ISO 8601 with a time zone)."]
         return None
     if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    if referral.sent_at and value < referral.sent_at - datetime.timedelta(days=1):
+        # A time without a zone is ambiguous: guessing one could move the appointment by hours.
+        errors["appointment_at"] = ["Give the appointment time with a time zone (e.g. 2026-05-04T09:30:00-07:00)."]
+        return None
+    if referral.sent_at and value < referral.sent_at:
         errors["appointment_at"] = ["The appointment cannot be before the referral was sent."]
-    elif value > timezone.now() + datetime.timedelta(days=730):
+    elif value > now + datetime.timedelta(days=730):
         errors["appointment_at"] = ["The appointment must be within the next two years."]
     return value
 
@@ -277,6 +286,9 @@ def _refuse_side(transition: Transition, actor_scope: ReferralActor, referral: R
 
 
 def _apply(transition: Transition, referral: Referral, inputs: dict[str, Any], now: datetime.datetime) -> None:
+    if referral.status == Status.ON_HOLD and transition.target == Status.IN_PROGRESS:
+        # Resuming or starting service ends the hold, so its reason goes (closing keeps it as history).
+        referral.hold_reason = ""
     referral.status = transition.target
     for field in transition.stamps:
         if getattr(referral, field) is None:
@@ -287,8 +299,6 @@ def _apply(transition: Transition, referral: Referral, inputs: dict[str, Any], n
         referral.contact_attempts += 1
     elif transition.name == "schedule":
         referral.appointment_at = inputs["appointment_at"]
-    elif transition.name == "resume":
-        referral.hold_reason = ""
     elif transition.name == "submit":
         referral.receiving_organization = referral.service.organization
         set_due_times(referral)
@@ -316,6 +326,19 @@ def referral_transition(
     try:
         with transaction.atomic():
             return _transition_locked(actor, referral, transition, expected_version, now or timezone.now(), inputs)
+    except ReferralNotFound:
+        # The actor gets the same answer as for a missing referral; the audit trail notes the attempt.
+        if Referral._base_manager.filter(pk=referral.pk).exists():
+            audit_record(
+                action=AuditAction.REFERRAL_TRANSITION_REFUSED,
+                actor=actor,
+                target=referral,
+                client_id=referral.client_id,
+                subtype=transition.name,
+                outcome=Outcome.DENIED,
+                outcome_reason="not visible to this user",
+            )
+        raise
     except (WrongSide, TransitionConflict) as refused:
         audit_record(
             action=AuditAction.REFERRAL_TRANSITION_REFUSED,
@@ -340,7 +363,7 @@ def _transition_locked(actor, referral, transition: Transition, expected_version
             f"Cannot {transition.label.lower()}: this referral is {locked.get_status_display().lower()} "
             f"(possible only when {allowed})."
         )
-    cleaned = _clean_inputs(transition, locked, inputs)
+    cleaned = _clean_inputs(transition, locked, inputs, now)
     if transition.name == "submit":
         if locked.service is None:
             raise ValidationError({"service": ["Choose a service before sending the referral."]})
@@ -380,7 +403,7 @@ def _transition_locked(actor, referral, transition: Transition, expected_version
 
 
 @transaction.atomic
-def referral_reroute(*, actor, referral: Referral, service: Service) -> Referral:
+def referral_reroute(*, actor, referral: Referral, service: Service, now: datetime.datetime | None = None) -> Referral:
     """From a declined or cancelled referral, start a new draft for another service with the same template."""
     locked = lock_visible_referral(actor, referral)
     scope = ReferralActor(actor)
@@ -394,7 +417,9 @@ def referral_reroute(*, actor, referral: Referral, service: Service) -> Referral
     if service.pk == locked.service_id:
         raise ValidationError({"service": ["Choose a different service from the one that was referred to."]})
     _check_service(actor, service)
+    now = now or timezone.now()
     new = Referral(
+        created_at=now,
         client=locked.client,
         referring_organization=locked.referring_organization,
         created_by=actor,
@@ -407,7 +432,6 @@ def referral_reroute(*, actor, referral: Referral, service: Service) -> Referral
     new._history_user = actor
     new.full_clean()
     new.save()
-    now = timezone.now()
     record_event(
         referral=new,
         name=EventKind.CREATED,

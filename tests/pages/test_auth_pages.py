@@ -1,5 +1,7 @@
 """Sign in, sign out, the home page, navigation and the error pages."""
 
+import re
+
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
@@ -161,9 +163,26 @@ def test_navigation__marks_the_current_page(client, case_manager):
     assertContains(response, 'aria-current="page"', count=1)
     assert [item.url_name for item in response.context["nav_items"]] == [
         "home",
+        "referrals:dashboard",
         "providers:directory",
         "clients:search",
     ]
+
+
+def test_navigation__highlights_one_section_on_a_page_without_its_own_entry(client, case_manager, make_referral):
+    referral = make_referral("sent")
+    client.force_login(case_manager)
+    body = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    assert body.count('class="is-current-section"') == 1
+    assert 'aria-current="page"' not in body
+    assert 'class="is-current-section">Referrals<' in body
+
+
+def test_navigation__inbox_highlights_only_the_inbox(client, provider_intake):
+    client.force_login(provider_intake)
+    body = client.get(reverse("referrals:inbox")).content.decode()
+    assert body.count('class="is-current-section"') == 1
+    assert re.search(r'aria-current="page"\s+class="is-current-section">Inbox<', body)
 
 
 def test_base__has_landmarks_skip_link_and_local_assets_only(client, case_manager):

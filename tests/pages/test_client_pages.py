@@ -496,3 +496,30 @@ def test_client_detail__missing_client_gets_the_same_404_without_denied_row(clie
 def test_client_detail__not_a_uuid_is_404(client, case_manager):
     client.force_login(case_manager)
     assert client.get("/clients/not-a-uuid/").status_code == 404
+
+
+def test_client_create__with_next_returns_there_with_the_new_client(client, case_manager, valid_form):
+    client.force_login(case_manager)
+    form_page = client.get(reverse("clients:create") + "?next=/referrals/new/")
+    assertContains(form_page, 'name="next" value="/referrals/new/"')
+    response = client.post(reverse("clients:create"), {**valid_form, "next": "/referrals/new/"})
+    created = Client.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/referrals/new/?client={created.pk}"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"])
+def test_client_create__ignores_a_next_outside_the_site(client, case_manager, valid_form, target):
+    client.force_login(case_manager)
+    response = client.post(reverse("clients:create"), {**valid_form, "next": target})
+    created = Client.objects.get()
+    assert response["Location"] == reverse("clients:detail", args=[created.pk])
+
+
+def test_client_detail__offers_a_new_referral_to_those_who_refer(client, case_manager, data_steward, county):
+    record = ClientFactory(organization=county)
+    url = reverse("clients:detail", args=[record.pk])
+    client.force_login(case_manager)
+    assertContains(client.get(url), f'href="/referrals/new/?client={record.pk}"')
+    client.force_login(data_steward)
+    assertNotContains(client.get(url), "/referrals/new/")

@@ -9,13 +9,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from clients.models import ClientIdentifier
+from clients.models import Client, ClientIdentifier
 from clients.services import client_create
 from coordination.context import acting_as
 from demo import network
 from providers.choices import ServiceAreaKind
 from providers.models import Location, Organization, Service, ServiceArea, ServiceLanguage
 from providers.services import membership_grant
+from referrals.models import Referral
+from referrals.services import referral_create, referral_reroute, referral_transition
 
 SERVICE_FIELDS = (
     "category",
@@ -30,7 +32,10 @@ SERVICE_FIELDS = (
 
 
 class Command(BaseCommand):
-    help = "Create or refresh the demo network (organizations, services, staff, clients). Refuses in production."
+    help = (
+        "Create or refresh the demo network (organizations, services, staff, clients, referrals in every status). "
+        "Refuses in production."
+    )
 
     def handle(self, *args, **options):
         if not getattr(settings, "DEMO_DATA_ALLOWED", False):
@@ -41,10 +46,12 @@ class Command(BaseCommand):
             self._services(organizations)
             users = self._users(organizations)
             created = self._clients(organizations["lakeside-county"], users["casemanager"])
+            referrals = self._referrals(organizations["lakeside-county"], users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo network ready: {len(organizations)} organizations, {len(network.SERVICES)} services, "
-                f"{len(users)} users, {created} new clients. Password for every demo user: {network.DEMO_PASSWORD}"
+                f"{len(users)} users, {created} new clients, {referrals} new referral stories. "
+                f"Password for every demo user: {network.DEMO_PASSWORD}"
             )
         )
 
@@ -140,3 +147,63 @@ class Command(BaseCommand):
             )
             created += 1
         return created
+
+    def _referrals(self, county: Organization, users: dict) -> int:
+        """Tell each referral story through the real services, as the demo users; skip stories already told."""
+        now = timezone.now()
+        intake_of = {org: users[name] for name, _, _, org, role, _ in network.USERS if role == "provider_intake"}
+        told = 0
+        for story in network.REFERRALS:
+            client = Client.objects.get(
+                organization=county,
+                identifiers__system="county-case-number",
+                identifiers__value=story["client"],
+            )
+            service = self._service(story["service"])
+            reason = story["template"]["reason"]
+            if Referral.objects.filter(client=client, service=service, reason=reason).exists():
+                continue
+            referrer = users[story["by"]]
+            sent = story["sent"]
+            start = now + datetime.timedelta(hours=story["created"] if sent is None else sent)
+            referral = referral_create(
+                actor=referrer,
+                client=client,
+                data=story["template"],
+                service=service,
+                submit=sent is not None,
+                now=start,
+            )
+            actors = {"referrer": referrer, "provider": intake_of[story["service"][0]], **users}
+            self._steps(referral, story["steps"], actors, start, now)
+            if "reroute" in story:
+                detour = story["reroute"]
+                new = referral_reroute(
+                    actor=referrer,
+                    referral=referral,
+                    service=self._service(detour["service"]),
+                    now=start + datetime.timedelta(hours=detour["after"]),
+                )
+                actors["provider"] = intake_of[detour["service"][0]]
+                self._steps(new, detour["steps"], actors, start, now)
+            told += 1
+        return told
+
+    @staticmethod
+    def _service(key: tuple[str, str]) -> Service:
+        return Service.objects.get(organization__slug=key[0], name=key[1])
+
+    @staticmethod
+    def _steps(referral: Referral, steps: list[dict], actors: dict, start, now) -> Referral:
+        for step in steps:
+            inputs = dict(step.get("inputs", {}))
+            if "appointment_at" in step:
+                inputs["appointment_at"] = now + datetime.timedelta(hours=step["appointment_at"])
+            referral = referral_transition(
+                actor=actors[step["by"]],
+                referral=referral,
+                name=step["name"],
+                now=start + datetime.timedelta(hours=step["after"]),
+                **inputs,
+            )
+        return referral
