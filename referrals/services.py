@@ -278,11 +278,11 @@ def _clean_appointment(value, referral: Referral, errors: dict, now: datetime.da
 def _refuse_side(transition: Transition, actor_scope: ReferralActor, referral: Referral) -> None:
     if transition.side not in actor_scope.sides(referral):
         who = "receiving provider" if transition.side == Side.RECEIVER else "referring agency"
-        raise WrongSide(f"Only the {who} can {transition.label.lower()} this referral.")
+        raise WrongSide(f"Only the {who} can {transition.verb}.")
     org_id = actor_scope.side_organization_id(referral, transition.side)
     if transition.permission and not actor_scope.holds(transition.permission, org_id):
         roles = ", ".join(Role(r).label.lower() for r in roles_granting(transition.permission))
-        raise WrongSide(f"Only a {roles} can {transition.label.lower()}.")
+        raise WrongSide(f"Only a {roles} can {transition.verb}.")
 
 
 def _apply(transition: Transition, referral: Referral, inputs: dict[str, Any], now: datetime.datetime) -> None:

@@ -44,6 +44,8 @@ class Transition:
     # Shown as a warning-styled action that asks for confirmation.
     danger: bool = False
     help_text: str = ""
+    # What the step does, for messages: "Only the receiving provider can {verb}."
+    verb: str = ""
 
     def note_needed(self, code: str) -> bool:
         return self.note_required or code == "other"
@@ -62,6 +64,7 @@ TRANSITIONS: dict[str, Transition] = {
             _t(Status.DRAFT),
             Status.SENT,
             Side.REFERRER,
+            verb="send this referral",
             stamps=("sent_at",),
             help_text="Routes the referral to the chosen service; it must be active and accepting referrals.",
         ),
@@ -71,6 +74,7 @@ TRANSITIONS: dict[str, Transition] = {
             _t(Status.SENT),
             Status.ACKNOWLEDGED,
             Side.RECEIVER,
+            verb="acknowledge this referral",
             stamps=("acknowledged_at",),
         ),
         Transition(
@@ -79,6 +83,7 @@ TRANSITIONS: dict[str, Transition] = {
             _t(Status.SENT, Status.ACKNOWLEDGED),
             Status.ACCEPTED,
             Side.RECEIVER,
+            verb="accept this referral",
             stamps=("acknowledged_at", "responded_at"),
         ),
         Transition(
@@ -87,6 +92,7 @@ TRANSITIONS: dict[str, Transition] = {
             _t(Status.SENT, Status.ACKNOWLEDGED),
             Status.DECLINED,
             Side.RECEIVER,
+            verb="decline this referral",
             code_field="reason_code",
             codes=DeclineReason,
             stamps=("acknowledged_at", "responded_at"),
@@ -98,6 +104,7 @@ TRANSITIONS: dict[str, Transition] = {
             _t(Status.ACCEPTED, Status.IN_PROGRESS),
             Status.IN_PROGRESS,
             Side.RECEIVER,
+            verb="record contact attempts on this referral",
             code_field="contact_result",
             codes=ContactResult,
             stamps=("first_contact_at",),
@@ -108,6 +115,7 @@ TRANSITIONS: dict[str, Transition] = {
             _t(Status.ACCEPTED, Status.IN_PROGRESS),
             Status.IN_PROGRESS,
             Side.RECEIVER,
+            verb="schedule appointments for this referral",
             needs_appointment=True,
         ),
         Transition(
@@ -116,6 +124,7 @@ TRANSITIONS: dict[str, Transition] = {
             _t(Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD),
             Status.IN_PROGRESS,
             Side.RECEIVER,
+            verb="start service on this referral",
             stamps=("service_started_at",),
         ),
         Transition(
@@ -124,16 +133,25 @@ TRANSITIONS: dict[str, Transition] = {
             _t(Status.ACCEPTED, Status.IN_PROGRESS),
             Status.ON_HOLD,
             Side.RECEIVER,
+            verb="put this referral on hold",
             code_field="reason_code",
             codes=HoldReason,
         ),
-        Transition("resume", "Resume", _t(Status.ON_HOLD), Status.IN_PROGRESS, Side.RECEIVER),
+        Transition(
+            "resume",
+            "Resume",
+            _t(Status.ON_HOLD),
+            Status.IN_PROGRESS,
+            Side.RECEIVER,
+            verb="resume this referral",
+        ),
         Transition(
             "close",
             "Close",
             _t(Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD),
             Status.CLOSED,
             Side.RECEIVER,
+            verb="close this referral",
             code_field="outcome_code",
             codes=CloseOutcome,
             stamps=("closed_at",),
@@ -144,6 +162,7 @@ TRANSITIONS: dict[str, Transition] = {
             _t(Status.DRAFT, Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD),
             Status.CANCELLED,
             Side.REFERRER,
+            verb="cancel this referral",
             code_field="reason_code",
             codes=CancelReason,
             stamps=("closed_at",),
@@ -155,6 +174,7 @@ TRANSITIONS: dict[str, Transition] = {
             NON_TERMINAL,
             Status.ENTERED_IN_ERROR,
             Side.REFERRER,
+            verb="mark this referral entered in error",
             note_required=True,
             permission="referrals.mark_entered_in_error",
             stamps=("closed_at",),

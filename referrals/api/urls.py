@@ -1,3 +1,8 @@
 from rest_framework.routers import SimpleRouter
 
-urlpatterns = SimpleRouter().urls
+from .views import ReferralViewSet
+
+router = SimpleRouter()
+router.register("referrals", ReferralViewSet, basename="referral")
+
+urlpatterns = router.urls

@@ -98,6 +98,16 @@ def test_schema__lists_every_api_path(schema):
         "/api/v1/services/{id}/",
         "/api/v1/clients/",
         "/api/v1/clients/{id}/",
+        "/api/v1/referrals/",
+        "/api/v1/referrals/{id}/",
+        "/api/v1/referrals/{id}/transitions/",
+        "/api/v1/referrals/{id}/events/",
+        "/api/v1/referrals/{id}/routing-options/",
+        "/api/v1/referrals/{id}/reroute/",
+        "/api/v1/referrals/{id}/assign/",
+        "/api/v1/referrals/{id}/shares/",
+        "/api/v1/referrals/{id}/shares/{user_id}/",
+        "/api/v1/referrals/{id}/shares/remove/",
     }
 
 
