@@ -207,6 +207,7 @@ USERS = [
     ("casemanager2", "David", "Chen", "lakeside-county", "case_manager", False),
     ("supervisor", "Angela", "Brooks", "lakeside-county", "county_supervisor", False),
     ("harbor", "Sam", "Okafor", "harbor-health", "provider_intake", False),
+    ("harborlead", "Lena", "Fischer", "harbor-health", "provider_supervisor", False),
     ("northside", "Priya", "Raman", "northside-bh", "provider_intake", False),
     ("safehaven", "Tom", "Nguyen", "safe-haven-housing", "provider_intake", False),
     ("meals", "Grace", "Miller", "meals-together", "provider_intake", False),

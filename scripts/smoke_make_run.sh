@@ -50,6 +50,12 @@ status="$(curl -sS -c "$jar" -b "$jar" -o /dev/null -w '%{http_code} %{redirect_
 home="$(curl -fsS -c "$jar" -b "$jar" "${base}/")" || fail "home page after login failed"
 grep -q "Lakeside County Human Services" <<<"$home" || fail "home page does not show the case manager's organization"
 echo "signed in as casemanager: home page shows Lakeside County Human Services"
+dashboard="$(curl -fsS -c "$jar" -b "$jar" "${base}/referrals/")" || fail "referral dashboard failed"
+dashboard+="$(curl -fsS -c "$jar" -b "$jar" "${base}/referrals/?state=closed")" || fail "closed referrals tab failed"
+for status_label in Draft Sent Acknowledged Accepted Declined "In progress" "On hold" Closed Cancelled "Entered in error"; do
+  grep -q ">${status_label}<" <<<"$dashboard" || fail "demo referrals lack status '${status_label}' on the dashboard"
+done
+echo "referral dashboard lists demo referrals in every status"
 
 for _ in $(seq 1 60); do
   grep -q "celery@.* ready" "$log_file" && grep -q "beat: Starting" "$log_file" && break
