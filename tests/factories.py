@@ -21,8 +21,9 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
+    # Fixed staff names: random ones once matched a client's name and made a "not shown" assertion flaky.
+    first_name = factory.Iterator(["Avery", "Jordan", "Quinn", "Rowan", "Sasha", "Taylor"])
+    last_name = factory.Sequence(lambda n: f"Staffer{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
