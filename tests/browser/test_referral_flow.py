@@ -7,78 +7,20 @@ manager then sees it closed with the full timeline.
 Skipped when Debian's Chromium is missing, unless REQUIRE_BROWSER=1 (CI), where that is a failure.
 """
 
-import os
-import tempfile
-from pathlib import Path
-from urllib.parse import urlsplit
-
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"REQUIRE_BROWSER=1 but {CHROMIUM} does not exist.", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+from .support import assert_only_local_requests, new_page, require_chromium, shot, sign_in
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+require_chromium()
+
+from playwright.sync_api import expect  # noqa: E402
 
 from audit.choices import AuditAction  # noqa: E402
 from audit.models import AuditEvent  # noqa: E402
 from referrals.models import Referral  # noqa: E402
-from tests.factories import PASSWORD, ClientFactory, PostalCodeFactory, ServiceFactory  # noqa: E402
+from tests.factories import ClientFactory, PostalCodeFactory, ServiceFactory  # noqa: E402
 
 pytestmark = pytest.mark.browser
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-SCREENSHOTS = Path(tempfile.gettempdir()) / "portal-screenshots"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _allow_orm_beside_playwright():
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-def _new_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.requested_urls = []
-    page.on("request", lambda request: page.requested_urls.append(request.url))
-    return context, page
-
-
-def _shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def _sign_in(page, live_server, user) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Hello, {user.first_name}")
-
-
-def _assert_only_local_requests(page) -> None:
-    hosts = {urlsplit(url).hostname for url in page.requested_urls if not url.startswith(("data:", "blob:"))}
-    assert hosts <= LOCAL_HOSTS, f"requests left the machine: {sorted(hosts - LOCAL_HOSTS)}"
 
 
 def _status_message(page):
@@ -86,7 +28,7 @@ def _status_message(page):
 
 
 def _case_manager_sends_a_referral(page, live_server, case_manager) -> Referral:
-    _sign_in(page, live_server, case_manager)
+    sign_in(page, live_server, case_manager)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Referrals").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Referrals")
     page.get_by_role("link", name="New referral", exact=True).click()
@@ -107,7 +49,7 @@ def _case_manager_sends_a_referral(page, live_server, case_manager) -> Referral:
     page.get_by_label("Medical fragility").check()
     page.get_by_label("Safe times to contact").fill("Weekdays 9-12")
     page.get_by_label("Income", exact=True).check()
-    _shot(page, "referral-new-details")
+    shot(page, "referral-new-details")
     page.get_by_role("button", name="Save and choose a service").click()
 
     # Step 3: the ranked services, each with its reasons.
@@ -117,7 +59,7 @@ def _case_manager_sends_a_referral(page, live_server, case_manager) -> Referral:
     page.get_by_role("link", name="Show services with no capacity").click()
     expect(page.locator(".option-list")).to_contain_text("Full House Pantry")
     page.get_by_label("Harbor Food Pantry").check()
-    _shot(page, "referral-choose-service")
+    shot(page, "referral-choose-service")
     page.get_by_role("button", name="Continue to review").click()
 
     # Step 4: everything on one page, then send.
@@ -125,7 +67,7 @@ def _case_manager_sends_a_referral(page, live_server, case_manager) -> Referral:
     review = page.locator("main")
     for text in ("Maria", "Harbor Food Pantry", "Lost her job", "Medical fragility", "Income", "Weekdays 9-12"):
         expect(review).to_contain_text(text)
-    _shot(page, "referral-review")
+    shot(page, "referral-review")
     page.get_by_role("button", name="Send referral").click()
 
     expect(_status_message(page)).to_contain_text("was sent to Harbor Community Health")
@@ -139,12 +81,12 @@ def _case_manager_sends_a_referral(page, live_server, case_manager) -> Referral:
 
 
 def _provider_works_it_to_closed(page, live_server, provider_intake, referral) -> None:
-    _sign_in(page, live_server, provider_intake)
+    sign_in(page, live_server, provider_intake)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Inbox").click()
     row = page.locator(f"#referral-{referral.pk}")
     expect(row).to_contain_text("Maria Lopez")
     expect(row).to_contain_text("Urgent")
-    _shot(page, "referral-inbox")
+    shot(page, "referral-inbox")
 
     row.get_by_role("button", name=f"Acknowledge receipt: referral {referral.reference}").click()
     expect(_status_message(page)).to_contain_text(f"referral {referral.reference} is now acknowledged")
@@ -169,7 +111,7 @@ def _provider_works_it_to_closed(page, live_server, provider_intake, referral) -
     close = page.locator("#action-close")
     close.get_by_label("Outcome").select_option("service-completed")
     close.get_by_label("Note (optional)").fill("Two weeks of groceries delivered.")
-    _shot(page, "referral-provider-detail")
+    shot(page, "referral-provider-detail")
     close.get_by_role("button", name="Close").click()
     expect(page.locator("#referral-status")).to_have_text("Closed")
     expect(page.locator("#referral-outcome")).to_have_text("Service completed")
@@ -183,8 +125,8 @@ def test_referral_from_sending_to_closed_through_the_pages(
     ServiceFactory(organization=provider, name="Full House Pantry", capacity_status="no-capacity")
     ClientFactory(organization=county, given_name="Maria", family_name="Lopez", postal_code="97401")
 
-    cm_context, cm_page = _new_page(browser)
-    provider_context, provider_page = _new_page(browser)
+    cm_context, cm_page = new_page(browser)
+    provider_context, provider_page = new_page(browser)
     try:
         referral = _case_manager_sends_a_referral(cm_page, live_server, case_manager)
         _provider_works_it_to_closed(provider_page, live_server, provider_intake, referral)
@@ -220,7 +162,7 @@ def test_referral_from_sending_to_closed_through_the_pages(
         expect(closed).to_contain_text("Service completed")
         expect(closed).to_contain_text("Two weeks of groceries delivered.")
         expect(timeline.locator("[data-event='submit']")).to_contain_text(case_manager.get_full_name())
-        _shot(cm_page, "referral-closed-timeline")
+        shot(cm_page, "referral-closed-timeline")
 
         referral.refresh_from_db()
         assert referral.status == "closed"
@@ -230,8 +172,8 @@ def test_referral_from_sending_to_closed_through_the_pages(
         viewed = AuditEvent.objects.filter(action=AuditAction.REFERRAL_VIEWED, target_id=str(referral.pk))
         assert viewed.filter(actor=provider_intake).exists()
         assert viewed.filter(actor=case_manager, subtype="").exists()
-        _assert_only_local_requests(cm_page)
-        _assert_only_local_requests(provider_page)
+        assert_only_local_requests(cm_page)
+        assert_only_local_requests(provider_page)
     finally:
         cm_context.close()
         provider_context.close()
