@@ -25,6 +25,11 @@ class AuditAction(models.TextChoices):
     REFERRAL_ASSIGNED = "referral.assigned", "Referral assigned"
     REFERRAL_SHARED = "referral.shared", "Referral shared (object permission granted)"
     REFERRAL_UNSHARED = "referral.unshared", "Referral share removed (object permission revoked)"
+    CONSENT_RECORDED = "consent.recorded", "Consent recorded"
+    CONSENT_REVOKED = "consent.revoked", "Consent revoked"
+    CONSENT_VIEWED = "consent.viewed", "Consent viewed"
+    CONSENT_LISTED = "consent.listed", "Consents listed"
+    DISCLOSURE_BLOCKED = "disclosure.blocked", "Disclosure blocked by consent"
 
 
 class ActionCode(models.TextChoices):
@@ -77,4 +82,9 @@ ACTION_CODES = {
     AuditAction.REFERRAL_ASSIGNED: ActionCode.UPDATE,
     AuditAction.REFERRAL_SHARED: ActionCode.CREATE,
     AuditAction.REFERRAL_UNSHARED: ActionCode.DELETE,
+    AuditAction.CONSENT_RECORDED: ActionCode.CREATE,
+    AuditAction.CONSENT_REVOKED: ActionCode.UPDATE,
+    AuditAction.CONSENT_VIEWED: ActionCode.READ,
+    AuditAction.CONSENT_LISTED: ActionCode.READ,
+    AuditAction.DISCLOSURE_BLOCKED: ActionCode.EXECUTE,
 }

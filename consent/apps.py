@@ -3,3 +3,7 @@ from django.apps import AppConfig
 
 class ConsentConfig(AppConfig):
     name = "consent"
+    verbose_name = "Consent"
+
+    def ready(self) -> None:
+        from . import access  # noqa: F401

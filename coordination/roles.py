@@ -21,11 +21,14 @@ _DIRECTORY_READ = frozenset({"providers.view_organization", "providers.view_serv
 _CLIENT_WORK = frozenset({"clients.view_client", "clients.add_client", "clients.change_client"})
 _REFERRING = frozenset({"referrals.view_referral", "referrals.add_referral", "referrals.change_referral"})
 _RECEIVING = frozenset({"referrals.view_referral", "referrals.change_referral"})
+# Consent is recorded by the client's own organization (the custodian) at intake.
+_CONSENT_WORK = frozenset({"consent.view_consent", "consent.add_consent", "consent.change_consent"})
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.CASE_MANAGER: _DIRECTORY_READ | _CLIENT_WORK | _REFERRING | {"referrals.share_referral"},
+    Role.CASE_MANAGER: _DIRECTORY_READ | _CLIENT_WORK | _CONSENT_WORK | _REFERRING | {"referrals.share_referral"},
     Role.COUNTY_SUPERVISOR: _DIRECTORY_READ
     | _CLIENT_WORK
+    | _CONSENT_WORK
     | _REFERRING
     | {
         "providers.view_membership",
@@ -33,9 +36,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "referrals.assign_case_manager",
         "referrals.mark_entered_in_error",
     },
-    Role.PROVIDER_INTAKE: _DIRECTORY_READ | _CLIENT_WORK | _RECEIVING,
+    Role.PROVIDER_INTAKE: _DIRECTORY_READ | _CLIENT_WORK | _CONSENT_WORK | _RECEIVING,
     Role.PROVIDER_SUPERVISOR: _DIRECTORY_READ
     | _CLIENT_WORK
+    | _CONSENT_WORK
     | _RECEIVING
     | {
         "providers.change_service",
@@ -45,7 +49,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     },
     Role.DATA_STEWARD: _DIRECTORY_READ | {"clients.view_client", "clients.change_client"},
     # An agency's system sends referrals; a provider's system answers them (the side decides which).
-    Role.PARTNER_SYSTEM: _DIRECTORY_READ | _CLIENT_WORK | _REFERRING,
+    Role.PARTNER_SYSTEM: _DIRECTORY_READ | _CLIENT_WORK | _CONSENT_WORK | _REFERRING,
     # Governance works in the admin: read everything needed for access reviews, change memberships.
     Role.GOVERNANCE_LEAD: _DIRECTORY_READ
     | {
@@ -54,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "providers.change_membership",
         "clients.view_client",
         "referrals.view_referral",
+        "consent.view_consent",
         "audit.view_auditevent",
         "auth.view_user",
     },

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("providers.api.urls")),
     path("", include("clients.api.urls")),
     path("", include("referrals.api.urls")),
+    path("", include("consent.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("directory/", include("providers.urls")),
     path("clients/", include("clients.urls")),
     path("referrals/", include("referrals.urls")),
+    path("consents/", include("consent.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -227,6 +227,11 @@ X_FRAME_OPTIONS = "DENY"
 # Directory: a listing not verified for this long is marked stale.
 DIRECTORY_STALE_AFTER = timedelta(days=365)
 
+# Uploaded signed consent forms: outside static files, served only through an access-checked view.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+CONSENT_FORM_MAX_BYTES = 5 * 1024 * 1024
+
 # Hours from sending to acknowledgement, first contact and service start, per urgency.
 REFERRAL_SLA_TARGETS = {
     "crisis": {"acknowledge": 1, "first_contact": 4, "service_start": 72},

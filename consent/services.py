@@ -1,0 +1,168 @@
+"""Writes to consent records, each with its audit row in the same transaction."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.choices import AuditAction
+from audit.services import audit_record
+from clients.models import Client
+from coordination.access import Action
+from providers.access import holds_permission
+from providers.models import Organization
+
+from .choices import ConsentStatus
+from .models import Consent, ConsentProvision
+
+RECORDABLE_STATUSES = (ConsentStatus.ACTIVE, ConsentStatus.DRAFT, ConsentStatus.REJECTED)
+PROVISION_FIELDS = ("type", "partner_categories", "purposes", "data_categories", "start", "end")
+
+
+def _check_form(signed_form) -> None:
+    if signed_form is None:
+        return
+    if signed_form.size > settings.CONSENT_FORM_MAX_BYTES:
+        limit = settings.CONSENT_FORM_MAX_BYTES // (1024 * 1024)
+        raise ValidationError({"signed_form": [f"The signed form must be {limit} MB or smaller."]})
+    head = signed_form.read(8)
+    signed_form.seek(0)
+    if not (head.startswith(b"%PDF") or head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8\xff")):
+        raise ValidationError({"signed_form": ["Upload the signed form as a PDF, PNG or JPEG file."]})
+
+
+def _provision_errors(index: int, data: dict[str, Any]) -> dict[str, list[str]]:
+    errors = []
+    if not data.get("partner_categories") and not data.get("organizations"):
+        errors.append("Say who it applies to: partner categories, named organizations, or both.")
+    start, end = data.get("start"), data.get("end")
+    if start and end and end < start:
+        errors.append("The end date is before the start date.")
+    return {f"provisions[{index}]": errors} if errors else {}
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    actor,
+    client: Client,
+    method: str,
+    date: datetime.date,
+    provisions: list[dict[str, Any]],
+    status: str = ConsentStatus.ACTIVE,
+    signed_form=None,
+) -> Consent:
+    """Record a consent the client gave (or refused), with its permit and deny provisions.
+
+    The client's owning organization is the custodian; only its staff may record consent.
+    """
+    if not Client.objects.visible_to(actor, Action.VIEW).filter(pk=client.pk).exists() or not holds_permission(
+        actor, "consent.add_consent", client.organization
+    ):
+        raise PermissionDenied("Only staff of the client's own organization can record their consent.")
+    today = timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    if status not in RECORDABLE_STATUSES:
+        errors["status"] = [f"Record a consent as one of: {', '.join(RECORDABLE_STATUSES)}."]
+    if date > today:
+        errors["date"] = ["The consent date cannot be in the future."]
+    if not provisions:
+        errors["provisions"] = ["Give at least one provision (what is permitted or denied)."]
+    for index, data in enumerate(provisions):
+        errors.update(_provision_errors(index, data))
+    if errors:
+        raise ValidationError(errors)
+    _check_form(signed_form)
+    consent = Consent(
+        client=client,
+        organization=client.organization,
+        status=status,
+        method=method,
+        date=date,
+        recorded_by=actor,
+    )
+    if signed_form is not None:
+        consent.signed_form = signed_form
+    consent._history_user = actor
+    consent.full_clean()
+    consent.save()
+    for index, data in enumerate(provisions):
+        _provision_create(actor, consent, index, data)
+    audit_record(
+        action=AuditAction.CONSENT_RECORDED,
+        actor=actor,
+        target=consent,
+        client_id=client.pk,
+        organization=client.organization,
+        detail={"status": consent.status, "method": method, "provisions": len(provisions)},
+    )
+    return consent
+
+
+def _provision_create(actor, consent: Consent, index: int, data: dict[str, Any]) -> ConsentProvision:
+    provision = ConsentProvision(consent=consent, **{k: data[k] for k in PROVISION_FIELDS if k in data})
+    provision._history_user = actor
+    try:
+        provision.full_clean(exclude=["consent"])
+    except ValidationError as error:
+        raise ValidationError({f"provisions[{index}].{k}": v for k, v in error.message_dict.items()}) from error
+    provision.save()
+    organizations = list(data.get("organizations") or [])
+    if organizations:
+        provision.organizations.set(organizations)
+    return provision
+
+
+def _recipients_of(client: Client) -> list[Organization]:
+    """Organizations that already received this client's data through a sent referral."""
+    # Looked up by name: referrals build on consent, not the other way round. (The disclosure ledger of
+    # the audit issue will answer this for every kind of disclosure.)
+    referral_model = apps.get_model("referrals", "Referral")
+    ids = (
+        referral_model.objects.filter(client=client, sent_at__isnull=False)
+        .exclude(receiving_organization=None)
+        .values("receiving_organization_id")
+    )
+    return list(Organization.objects.filter(pk__in=ids).order_by("name"))
+
+
+@transaction.atomic
+def consent_revoke(*, actor, consent: Consent, reason: str, method: str) -> Consent:
+    """Withdraw a consent; it takes effect on the very next request (the policy reads status live)."""
+    locked = Consent.objects.visible_to(actor, Action.CHANGE).select_for_update(of=("self",)).filter(pk=consent.pk)
+    locked = locked.select_related("client").first()
+    if locked is None:
+        raise PermissionDenied("Only staff of the custodian organization can revoke this consent.")
+    if locked.status not in (ConsentStatus.ACTIVE, ConsentStatus.DRAFT):
+        raise ValidationError(
+            {"status": [f"This consent is {locked.get_status_display().lower()}; it cannot be revoked."]}
+        )
+    if not str(reason or "").strip():
+        raise ValidationError({"reason": ["Say why the consent is withdrawn."]})
+    locked.status = ConsentStatus.INACTIVE
+    locked.revoked_at = timezone.now()
+    locked.revoked_by = actor
+    locked.revocation_method = method
+    locked.revocation_reason = reason.strip()
+    locked._history_user = actor
+    locked.full_clean()
+    locked.save()
+    recipients = _recipients_of(locked.client)
+    audit_record(
+        action=AuditAction.CONSENT_REVOKED,
+        actor=actor,
+        target=locked,
+        client_id=locked.client_id,
+        detail={
+            "method": method,
+            # The SLA/notification issue tells these organizations; the list is kept with the revocation.
+            "notify_organizations": [{"id": str(o.pk), "slug": o.slug, "name": o.name} for o in recipients],
+        },
+    )
+    return locked
