@@ -7,3 +7,4 @@ class ConsentConfig(AppConfig):
 
     def ready(self) -> None:
         from . import access  # noqa: F401
+        from .api import schema  # noqa: F401

@@ -58,9 +58,12 @@ def _names(provision: ConsentProvision, recipient: Organization) -> bool:
 
 
 def _covers_recipient(provision: ConsentProvision, recipient: Organization, category: str) -> bool:
-    if category in NAMED_RECIPIENT_ONLY:
-        return _names(provision, recipient)
-    return _names(provision, recipient) or recipient.partner_category in provision.partner_categories
+    if _names(provision, recipient):
+        return True
+    # Part 2 data is permitted only to a named organization, but a deny by partner category still binds.
+    if category in NAMED_RECIPIENT_ONLY and provision.type == ProvisionType.PERMIT:
+        return False
+    return recipient.partner_category in provision.partner_categories
 
 
 def _in_period(provision: ConsentProvision, today: datetime.date) -> bool:
@@ -68,9 +71,14 @@ def _in_period(provision: ConsentProvision, today: datetime.date) -> bool:
 
 
 def active_consents(client: Client, today: datetime.date) -> list[Consent]:
-    """The client's active consents with their provisions (two queries)."""
+    """The client's active consents with their provisions and named organizations (three queries)."""
+    return active_consents_of([client.pk], today)
+
+
+def active_consents_of(client_ids, today: datetime.date) -> list[Consent]:
+    """Active consents of several clients at once (three queries however many), for list pages."""
     return list(
-        Consent.objects.filter(client=client, status=ConsentStatus.ACTIVE)
+        Consent.objects.filter(client_id__in=list(client_ids), status=ConsentStatus.ACTIVE)
         .filter(Q(provisions__end__isnull=True) | Q(provisions__end__gte=today))
         .distinct()
         .prefetch_related(Prefetch("provisions", queryset=ConsentProvision.objects.prefetch_related("organizations")))
@@ -125,9 +133,17 @@ def _decide_category(consents, recipient, purpose, category, today) -> tuple[str
     return _missing(recipient, purpose, category), []
 
 
+def _lower_first(text: str) -> str:
+    # "Substance use (42 CFR Part 2)" -> "substance use (42 CFR Part 2)": keep the acronyms.
+    return text[:1].lower() + text[1:]
+
+
 def _missing(recipient: Organization, purpose: str, category: str) -> str:
-    label = DataCategory(category).label.lower() if category in DataCategory.values else category
+    label = _lower_first(DataCategory(category).label) if category in DataCategory.values else category
     if category in NAMED_RECIPIENT_ONLY:
         return f"no consent naming {recipient.name} for {label} ({purpose})"
-    partners = PartnerCategory(recipient.partner_category).label.lower()
+    if recipient.partner_category in PartnerCategory.values:
+        partners = _lower_first(PartnerCategory(recipient.partner_category).label)
+    else:
+        partners = recipient.partner_category or "uncategorized"
     return f"no consent for {partners} partners for {label} ({purpose})"

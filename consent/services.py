@@ -18,11 +18,13 @@ from coordination.access import Action
 from providers.access import holds_permission
 from providers.models import Organization
 
-from .choices import ConsentStatus
+from .choices import FORBIDDEN_PURPOSES, NAMED_RECIPIENT_ONLY, ConsentStatus, ProvisionType, RevocationMethod
 from .models import Consent, ConsentProvision
 
 RECORDABLE_STATUSES = (ConsentStatus.ACTIVE, ConsentStatus.DRAFT, ConsentStatus.REJECTED)
 PROVISION_FIELDS = ("type", "partner_categories", "purposes", "data_categories", "start", "end")
+FORM_MAGIC = ((b"%PDF", "pdf"), (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"))
+FORM_EXTENSIONS = {"pdf": "pdf", "png": "png", "jpg": "jpeg", "jpeg": "jpeg"}
 
 
 def _check_form(signed_form) -> None:
@@ -33,18 +35,42 @@ def _check_form(signed_form) -> None:
         raise ValidationError({"signed_form": [f"The signed form must be {limit} MB or smaller."]})
     head = signed_form.read(8)
     signed_form.seek(0)
-    if not (head.startswith(b"%PDF") or head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8\xff")):
+    kind = next((k for magic, k in FORM_MAGIC if head.startswith(magic)), None)
+    if kind is None:
         raise ValidationError({"signed_form": ["Upload the signed form as a PDF, PNG or JPEG file."]})
+    # The name decides how the file is served later: it must say what the content is.
+    name = str(getattr(signed_form, "name", "") or "")
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if FORM_EXTENSIONS.get(extension) != kind:
+        named = f"its name ends in .{extension}" if extension else "its name has no extension"
+        raise ValidationError({"signed_form": [f"The file is a {kind.upper()} but {named}; rename it."]})
 
 
 def _provision_errors(index: int, data: dict[str, Any]) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    # An empty list never reaches the field's validators (the model calls it blank): say what is missing here.
+    for name, what in (("purposes", "purposes of use"), ("data_categories", "data categories")):
+        if name in data and data[name] in ([], (), None, ""):
+            result[f"provisions[{index}].{name}"] = [f"Name at least one of the {what}."]
     errors = []
     if not data.get("partner_categories") and not data.get("organizations"):
         errors.append("Say who it applies to: partner categories, named organizations, or both.")
+    if (
+        data.get("type", ProvisionType.PERMIT) == ProvisionType.PERMIT
+        and set(NAMED_RECIPIENT_ONLY) & set(data.get("data_categories") or [])
+        and not data.get("organizations")
+    ):
+        errors.append("Substance-use data (42 CFR Part 2) may only be permitted to named organizations: name them.")
+    if data.get("type", ProvisionType.PERMIT) == ProvisionType.PERMIT and set(FORBIDDEN_PURPOSES) & set(
+        data.get("purposes") or []
+    ):
+        errors.append("Marketing (HMARKT) can never be permitted; the portal refuses it whatever a consent says.")
     start, end = data.get("start"), data.get("end")
     if start and end and end < start:
         errors.append("The end date is before the start date.")
-    return {f"provisions[{index}]": errors} if errors else {}
+    if errors:
+        result[f"provisions[{index}]"] = errors
+    return result
 
 
 @transaction.atomic
@@ -91,9 +117,15 @@ def consent_record(
         consent.signed_form = signed_form
     consent._history_user = actor
     consent.full_clean()
+    # Every provision is checked before anything is saved: saving the consent writes the signed form to
+    # disk, and a rollback would leave that file behind.
+    checked = [_provision_checked(actor, consent, index, data) for index, data in enumerate(provisions)]
     consent.save()
-    for index, data in enumerate(provisions):
-        _provision_create(actor, consent, index, data)
+    for provision, data in checked:
+        provision.consent = consent
+        provision.save()
+        if data.get("organizations"):
+            provision.organizations.set(list(data["organizations"]))
     audit_record(
         action=AuditAction.CONSENT_RECORDED,
         actor=actor,
@@ -105,18 +137,16 @@ def consent_record(
     return consent
 
 
-def _provision_create(actor, consent: Consent, index: int, data: dict[str, Any]) -> ConsentProvision:
+def _provision_checked(
+    actor, consent: Consent, index: int, data: dict[str, Any]
+) -> tuple[ConsentProvision, dict[str, Any]]:
     provision = ConsentProvision(consent=consent, **{k: data[k] for k in PROVISION_FIELDS if k in data})
     provision._history_user = actor
     try:
         provision.full_clean(exclude=["consent"])
     except ValidationError as error:
         raise ValidationError({f"provisions[{index}].{k}": v for k, v in error.message_dict.items()}) from error
-    provision.save()
-    organizations = list(data.get("organizations") or [])
-    if organizations:
-        provision.organizations.set(organizations)
-    return provision
+    return provision, data
 
 
 def _recipients_of(client: Client) -> list[Organization]:
@@ -143,13 +173,19 @@ def consent_revoke(*, actor, consent: Consent, reason: str, method: str) -> Cons
         raise ValidationError(
             {"status": [f"This consent is {locked.get_status_display().lower()}; it cannot be revoked."]}
         )
-    if not str(reason or "").strip():
-        raise ValidationError({"reason": ["Say why the consent is withdrawn."]})
+    reason = str(reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = ["Say why the consent is withdrawn."]
+    if method not in RevocationMethod.values:
+        errors["method"] = [f"Say how the client withdrew consent: {', '.join(RevocationMethod.values)}."]
+    if errors:
+        raise ValidationError(errors)
     locked.status = ConsentStatus.INACTIVE
     locked.revoked_at = timezone.now()
     locked.revoked_by = actor
     locked.revocation_method = method
-    locked.revocation_reason = reason.strip()
+    locked.revocation_reason = reason
     locked._history_user = actor
     locked.full_clean()
     locked.save()
@@ -159,6 +195,7 @@ def consent_revoke(*, actor, consent: Consent, reason: str, method: str) -> Cons
         actor=actor,
         target=locked,
         client_id=locked.client_id,
+        organization=locked.organization,
         detail={
             "method": method,
             # The SLA/notification issue tells these organizations; the list is kept with the revocation.

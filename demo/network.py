@@ -293,6 +293,150 @@ CLIENTS = [
     },
 ]
 
+# Consents, recorded (and some withdrawn) through the consent services by the clients' case managers before
+# any referral is sent: sending needs a consent letting the receiving provider see what the referral carries
+# for coordination of care. Days are relative to the seed run (negative = in the past). A consent is recognised
+# on a later run by its client and provisions, so seeding twice adds nothing.
+_DEMO_PARTNERS = ["healthcare", "behavioral-health", "housing", "food"]
+_NOT_PART2 = [
+    "demographics",
+    "contact",
+    "referral-reason",
+    "risk-flags",
+    "behavioral-health",
+    "housing",
+    "income-benefits",
+]
+_FOR_HOUSING = ["demographics", "contact", "referral-reason", "risk-flags", "housing", "income-benefits"]
+
+CONSENTS = [
+    {
+        # full: every kind of demo provider, coordination of care, everything but Part 2 data
+        "story": "full",
+        "client": "LC-100234",
+        "by": "casemanager",
+        "method": "written",
+        "date": -200,
+        "provisions": [
+            {"type": "permit", "partners": _DEMO_PARTNERS, "purposes": ["COC"], "data": _NOT_PART2, "start": -200},
+        ],
+    },
+    {
+        "story": "full",
+        "client": "LC-100871",
+        "by": "casemanager",
+        "method": "electronic",
+        "date": -60,
+        "provisions": [
+            {"type": "permit", "partners": _DEMO_PARTNERS, "purposes": ["COC"], "data": _NOT_PART2, "start": -60},
+        ],
+    },
+    {
+        # expired: last year's consent for his meals, which ended in the spring (the one above replaced it)
+        "story": "expired",
+        "client": "LC-100871",
+        "by": "casemanager",
+        "method": "written",
+        "date": -500,
+        "provisions": [
+            {
+                "type": "permit",
+                "partners": ["food", "healthcare"],
+                "purposes": ["COC"],
+                "data": ["demographics", "contact", "referral-reason"],
+                "start": -500,
+                "end": -135,
+            },
+        ],
+    },
+    {
+        "story": "full",
+        "client": "LC-101552",
+        "by": "casemanager2",
+        "method": "verbal",
+        "date": -45,
+        "provisions": [
+            {"type": "permit", "partners": _DEMO_PARTNERS, "purposes": ["COC"], "data": _NOT_PART2, "start": -45},
+            # She asked that nothing of hers be used for research.
+            {"type": "deny", "partners": _DEMO_PARTNERS, "purposes": ["HRESCH"], "data": _NOT_PART2, "start": -45},
+        ],
+    },
+    {
+        # revoked: an earlier consent to her health clinic for treatment, withdrawn in writing
+        "story": "revoked",
+        "client": "LC-101552",
+        "by": "casemanager2",
+        "method": "electronic",
+        "date": -90,
+        "provisions": [
+            {
+                "type": "permit",
+                "partners": ["healthcare"],
+                "purposes": ["COC", "TREAT"],
+                "data": ["demographics", "contact", "behavioral-health"],
+                "start": -90,
+            },
+        ],
+        "revoke": {
+            "by": "casemanager2",
+            "method": "written",
+            "reason": "Asked that her behavioral health notes no longer go to clinics; replaced by a new consent.",
+        },
+    },
+    {
+        # substance-use restricted: Part 2 data to Northside only, named; the rest to health partners
+        "story": "part2",
+        "client": "LC-102019",
+        "by": "casemanager",
+        "method": "written",
+        "date": -520,
+        "provisions": [
+            {
+                "type": "permit",
+                "partners": ["healthcare", "behavioral-health"],
+                "purposes": ["COC"],
+                "data": _NOT_PART2,
+                "start": -520,
+            },
+            {
+                "type": "permit",
+                "organizations": ["northside-bh"],
+                "purposes": ["COC", "TREAT"],
+                "data": ["substance-use"],
+                "start": -520,
+            },
+        ],
+    },
+    {
+        # housing-only: housing partners, his housing and income details
+        "story": "housing-only",
+        "client": "LC-102288",
+        "by": "casemanager2",
+        "method": "verbal",
+        "date": -20,
+        "provisions": [
+            {"type": "permit", "partners": ["housing"], "purposes": ["COC"], "data": _FOR_HOUSING, "start": -20},
+        ],
+    },
+    {
+        # ... and a separate one naming Northside for the counseling he was referred to last month
+        "story": "named",
+        "client": "LC-102288",
+        "by": "casemanager2",
+        "method": "written",
+        "date": -30,
+        "provisions": [
+            {
+                "type": "permit",
+                "organizations": ["northside-bh"],
+                "purposes": ["COC"],
+                "data": ["demographics", "contact", "referral-reason", "risk-flags", "behavioral-health"],
+                "start": -30,
+            },
+        ],
+    },
+]
+
 # Referral stories, told through the real services as the demo users would, so the demo shows every
 # status. Times are hours relative to when the seed runs: `sent` is when the referral was created and
 # sent (negative = in the past), and each step runs `after` hours later. A step's `by` is "referrer"

@@ -39,6 +39,13 @@ class RiskFlag(models.TextChoices):
     DO_NOT_CONTACT_DIRECTLY = "do-not-contact-directly", "Do not contact directly"
 
 
+class SensitiveCategory(models.TextChoices):
+    """Segmented data the referral reason carries; consent must cover it before the referral is sent."""
+
+    BEHAVIORAL_HEALTH = "behavioral-health", "Behavioral health"
+    SUBSTANCE_USE = "substance-use", "Substance use (42 CFR Part 2)"
+
+
 class EligibilityBasis(models.TextChoices):
     MEDICAID = "medicaid", "Medicaid"
     INCOME = "income", "Income"

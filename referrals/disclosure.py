@@ -1,30 +1,65 @@
-"""Which client details each side of a referral gets: the one place the consent issue narrows.
+"""What each viewer of a referral gets to see: the one place pages, API and previews ask.
 
-The referring agency sees its own client's record for care coordination. The receiving provider and
-people a referral is shared with get the minimum needed to reach and serve the client.
+Fields map to consent data categories. The referring agency (normally the client's custodian) sees
+its own client's record. Anyone else, the receiving provider or a colleague a referral is shared
+with, gets the minimum-necessary field set, further narrowed by `consent.policy.disclosure_decision`
+for coordination of care; what is withheld says why. Consent status is read on every call, so a
+revocation shows on the very next request.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from audit.choices import AuditAction
+from audit.services import audit_record
 from clients.models import Client
+from consent.choices import DataCategory, PurposeOfUse
+from consent.models import Consent
+from consent.policy import Decision, active_consents, active_consents_of, disclosure_decision
+from providers.models import Organization
 
 from .choices import Side
+from .models import Referral
 
-REFERRER_CLIENT_FIELDS = (
-    "id",
-    "given_name",
-    "family_name",
-    "birth_date",
-    "phone",
-    "email",
-    "address_line",
-    "city",
-    "postal_code",
-    "county",
-    "preferred_contact_method",
-    "preferred_language",
-    "interpreter_needed",
-)
+CLIENT_FIELD_CATEGORIES = {
+    "given_name": DataCategory.DEMOGRAPHICS,
+    "family_name": DataCategory.DEMOGRAPHICS,
+    "birth_date": DataCategory.DEMOGRAPHICS,
+    "preferred_language": DataCategory.DEMOGRAPHICS,
+    "interpreter_needed": DataCategory.DEMOGRAPHICS,
+    "phone": DataCategory.CONTACT,
+    "email": DataCategory.CONTACT,
+    "address_line": DataCategory.CONTACT,
+    "city": DataCategory.CONTACT,
+    "postal_code": DataCategory.CONTACT,
+    "county": DataCategory.CONTACT,
+    "preferred_contact_method": DataCategory.CONTACT,
+}
+REFERRAL_FIELD_CATEGORIES = {
+    "reason": DataCategory.REFERRAL_REASON,
+    "eligibility_basis": DataCategory.REFERRAL_REASON,
+    "eligibility_note": DataCategory.REFERRAL_REASON,
+    "risk_flags": DataCategory.RISK_FLAGS,
+    "contact_constraints": DataCategory.CONTACT,
+    "safe_contact_times": DataCategory.CONTACT,
+}
+# Needs whose very mention discloses a sensitive category.
+NEED_CATEGORIES = {
+    "housing-instability": DataCategory.HOUSING,
+    "homelessness": DataCategory.HOUSING,
+    "inadequate-housing": DataCategory.HOUSING,
+    "financial-insecurity": DataCategory.INCOME_BENEFITS,
+    "material-hardship": DataCategory.INCOME_BENEFITS,
+    "medical-cost-burden": DataCategory.INCOME_BENEFITS,
+    "health-insurance-coverage-status": DataCategory.INCOME_BENEFITS,
+}
+REFERRER_CLIENT_FIELDS = ("id", *CLIENT_FIELD_CATEGORIES)
+# Minimum necessary for a provider to reach and serve the client: no street address or county.
 PROVIDER_CLIENT_FIELDS = (
     "id",
     "given_name",
@@ -37,12 +72,193 @@ PROVIDER_CLIENT_FIELDS = (
     "preferred_language",
     "interpreter_needed",
 )
+REFERRAL_PURPOSE = PurposeOfUse.COC
 
 
-def client_fields_for(sides: frozenset[Side]) -> tuple[str, ...]:
-    return REFERRER_CLIENT_FIELDS if Side.REFERRER in sides else PROVIDER_CLIENT_FIELDS
+@dataclass(frozen=True)
+class ReferralDisclosure:
+    client: dict
+    hidden_fields: frozenset[str] = frozenset()
+    withheld: dict[str, str] = field(default_factory=dict)
+    consents: tuple[str, ...] = ()
+    purpose: str = REFERRAL_PURPOSE
+
+    def shows(self, field_name: str) -> bool:
+        return field_name not in self.hidden_fields
+
+    @property
+    def withheld_labels(self) -> list[tuple[str, str]]:
+        return [(DataCategory(c).label, reason) for c, reason in self.withheld.items()]
 
 
-def client_details(client: Client, sides: frozenset[Side]) -> dict:
-    """The client's details this viewer may see, as plain values."""
-    return {field: getattr(client, field) for field in client_fields_for(sides)}
+def referral_data_categories(referral: Referral) -> list[str]:
+    """The categories a referral discloses to the provider it is sent to."""
+    categories = [DataCategory.DEMOGRAPHICS, DataCategory.CONTACT, DataCategory.REFERRAL_REASON]
+    if referral.risk_flags:
+        categories.append(DataCategory.RISK_FLAGS)
+    if referral.category in NEED_CATEGORIES:
+        categories.append(NEED_CATEGORIES[referral.category])
+    categories.extend(referral.sensitive_categories or [])
+    return [str(c) for c in dict.fromkeys(categories)]
+
+
+def referral_decision(
+    referral: Referral, recipient: Organization, *, consents: list[Consent] | None = None, today=None
+) -> Decision:
+    return disclosure_decision(
+        client=referral.client,
+        recipient=recipient,
+        purpose=REFERRAL_PURPOSE,
+        categories=referral_data_categories(referral),
+        consents=consents,
+        today=today,
+    )
+
+
+class DisclosureCache:
+    """Consents for a page of referrals, loaded once, so a list costs the same queries for any length."""
+
+    def __init__(self, referrals: Iterable[Referral] = ()):
+        self.today = timezone.localdate()
+        self._consents: dict[object, list[Consent]] = defaultdict(list)
+        client_ids = {r.client_id for r in referrals}
+        if client_ids:
+            for consent in active_consents_of(client_ids, self.today):
+                self._consents[consent.client_id].append(consent)
+        self._loaded = client_ids
+
+    def consents_for(self, client: Client) -> list[Consent]:
+        if client.pk not in self._loaded:
+            self._consents[client.pk] = active_consents(client, self.today)
+            self._loaded.add(client.pk)
+        return self._consents[client.pk]
+
+
+def referral_disclosure(
+    referral: Referral, sides: frozenset[Side], viewer_organizations: Iterable, cache: DisclosureCache | None = None
+) -> ReferralDisclosure:
+    """What this viewer sees of the referral's client data, and what is withheld and why."""
+    client = referral.client
+    if Side.REFERRER in sides and referral.referring_organization_id == client.organization_id:
+        return ReferralDisclosure(client=_client_values(client, REFERRER_CLIENT_FIELDS))
+    recipients = _recipients(referral, sides, viewer_organizations)
+    cache = cache or DisclosureCache()
+    decisions = [
+        referral_decision(referral, recipient, consents=cache.consents_for(client), today=cache.today)
+        for recipient in recipients
+    ]
+    categories = set(referral_data_categories(referral)) | set(CLIENT_FIELD_CATEGORIES.values())
+    # Fail closed: with several organizations, a category shows only if every one of them may see it.
+    permitted = {c for c in categories if decisions and all(d.permits(c) for d in decisions)}
+    withheld = {}
+    for decision in decisions:
+        for category, reason in decision.withheld.items():
+            withheld.setdefault(category, reason)
+    for category in categories - permitted:
+        withheld.setdefault(category, "no organization of yours may see it")
+    relied_on = tuple(dict.fromkeys(c for d in decisions for c in d.consents))
+    allowed_client_fields = [f for f in PROVIDER_CLIENT_FIELDS if f == "id" or CLIENT_FIELD_CATEGORIES[f] in permitted]
+    hidden = {f for f, c in REFERRAL_FIELD_CATEGORIES.items() if c not in permitted}
+    return ReferralDisclosure(
+        client=_client_values(client, allowed_client_fields),
+        hidden_fields=frozenset(hidden | (set(PROVIDER_CLIENT_FIELDS) - set(allowed_client_fields))),
+        withheld={c: r for c, r in withheld.items() if c in categories},
+        consents=relied_on,
+    )
+
+
+def _recipients(referral: Referral, sides: frozenset[Side], viewer_organizations: Iterable) -> list[Organization]:
+    if Side.REFERRER in sides:
+        ids = [referral.referring_organization_id]
+    elif Side.RECEIVER in sides:
+        ids = [referral.receiving_organization_id]
+    else:
+        ids = list(viewer_organizations)
+    by_id = {
+        o.pk: o
+        for o in (referral.referring_organization, referral.receiving_organization)
+        if o is not None and o.pk in ids
+    }
+    missing = [i for i in ids if i not in by_id]
+    if missing:
+        by_id.update({o.pk: o for o in Organization.objects.filter(pk__in=missing)})
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _client_values(client: Client, fields: Iterable[str]) -> dict:
+    return {name: getattr(client, name) for name in fields}
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    category: str
+    label: str
+    permitted: bool
+    reason: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DisclosurePreview:
+    recipient: Organization | None
+    purpose: str
+    lines: tuple[PreviewLine, ...]
+    consents: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        return self.recipient is not None and all(line.permitted for line in self.lines)
+
+    @property
+    def missing(self) -> str:
+        """What consent is missing, in one sentence (the message of a blocked send)."""
+        if self.recipient is None:
+            return "Choose a service first."
+        reasons = [f"{line.label}: {line.reason}" for line in self.lines if not line.permitted]
+        return "Consent does not permit sending this referral. " + "; ".join(reasons) + "." if reasons else ""
+
+
+def disclosure_preview(referral: Referral) -> DisclosurePreview:
+    """Exactly what the receiving organization would see if the referral were sent now, and under which consent."""
+    recipient = referral.service.organization if referral.service_id else None
+    if recipient is None:
+        return DisclosurePreview(None, REFERRAL_PURPOSE, (), ())
+    categories = referral_data_categories(referral)
+    decision = referral_decision(referral, recipient)
+    fields_by_category: dict[str, list[str]] = defaultdict(list)
+    for name in PROVIDER_CLIENT_FIELDS:
+        if name != "id":
+            fields_by_category[CLIENT_FIELD_CATEGORIES[name]].append(name)
+    for name, category in REFERRAL_FIELD_CATEGORIES.items():
+        fields_by_category[category].append(name)
+    lines = tuple(
+        PreviewLine(
+            category=c,
+            label=str(DataCategory(c).label),
+            permitted=decision.permits(c),
+            reason=decision.withheld.get(c, "custodian" if decision.custodian else "permitted by consent"),
+            # A need or sensitive category is disclosed by the need and the reason themselves.
+            fields=tuple(fields_by_category.get(c) or ("category", "reason")),
+        )
+        for c in categories
+    )
+    return DisclosurePreview(recipient, REFERRAL_PURPOSE, lines, decision.consents)
+
+
+def audit_disclosure(referral: Referral, disclosure: ReferralDisclosure | None = None, subtype: str = "") -> None:
+    """One audit row per view: the client fields shown, what consent withheld and why, the consents relied on."""
+    if disclosure is None:
+        audit_record(action=AuditAction.REFERRAL_VIEWED, target=referral, client_id=referral.client_id, subtype=subtype)
+        return
+    detail: dict = {"client_fields": [f for f in disclosure.client if f != "id"]}
+    if disclosure.withheld:
+        detail["withheld"] = dict(disclosure.withheld)
+    audit_record(
+        action=AuditAction.REFERRAL_VIEWED,
+        target=referral,
+        client_id=referral.client_id,
+        subtype=subtype,
+        purpose_of_use=disclosure.purpose,
+        consents=disclosure.consents,
+        detail=detail,
+    )

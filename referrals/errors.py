@@ -21,6 +21,18 @@ class WrongSide(ReferralError):
     code = "forbidden"
 
 
+class ConsentRequired(ReferralError):
+    """Consent does not permit disclosing the referral to the receiving organization: nothing was sent."""
+
+    code = "consent_required"
+
+    def __init__(self, message: str, *, recipient=None, withheld: dict | None = None, consulted=()):
+        super().__init__(message)
+        self.recipient = recipient
+        self.withheld = withheld or {}
+        self.consulted = tuple(consulted)
+
+
 class TransitionConflict(ReferralError):
     """The step does not apply to the referral as it is now (wrong state, or changed since loaded)."""
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from providers.choices import SdohCategory
 from providers.languages import LANGUAGE_CHOICES
 
-from .choices import EligibilityBasis, RiskFlag, Urgency
+from .choices import EligibilityBasis, RiskFlag, SensitiveCategory, Urgency
 from .services import NOTE_MAX_LENGTH, TEMPLATE_FIELDS
 from .validation import template_errors
 from .workflow import Transition
@@ -72,6 +72,13 @@ class ReferralDetailsForm(forms.Form):
     )
     eligibility_note = forms.CharField(
         label="Eligibility note", required=False, max_length=500, help_text="Required when the basis is 'Other'."
+    )
+    sensitive_categories = forms.MultipleChoiceField(
+        label="The reason mentions",
+        choices=SensitiveCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Consent must cover these before the referral can be sent.",
     )
     language = forms.ChoiceField(label="Language for the provider to use", choices=LANGUAGE_CHOICES)
     interpreter_needed = forms.BooleanField(label="Needs an interpreter", required=False)

@@ -29,7 +29,12 @@ from .choices import (
     Status,
     Urgency,
 )
-from .validation import template_errors, validate_eligibility_basis, validate_risk_flags
+from .validation import (
+    template_errors,
+    validate_eligibility_basis,
+    validate_risk_flags,
+    validate_sensitive_categories,
+)
 
 MILESTONES = (
     "sent_at",
@@ -71,6 +76,12 @@ class Referral(models.Model):
     safe_contact_times = models.CharField(max_length=200, blank=True)
     eligibility_basis = models.JSONField(default=list, blank=True, validators=[validate_eligibility_basis])
     eligibility_note = models.CharField(max_length=500, blank=True)
+    sensitive_categories = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_sensitive_categories],
+        help_text="Segmented data in the reason (behavioral health, substance use): consent must cover it.",
+    )
     language = models.CharField(max_length=3, choices=LANGUAGE_CHOICES, default="en")
     interpreter_needed = models.BooleanField(default=False)
 

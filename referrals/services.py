@@ -12,6 +12,7 @@ from django.utils import timezone
 from audit.choices import AuditAction, Outcome
 from audit.services import audit_record
 from clients.models import Client
+from consent.policy import active_consents
 from coordination.access import Action
 from coordination.roles import Role, roles_granting
 from providers.access import holds_permission
@@ -19,7 +20,8 @@ from providers.models import Organization, Service
 
 from .access import ReferralActor
 from .choices import EventKind, Side, Status
-from .errors import ReferralNotFound, TransitionConflict, WrongSide
+from .disclosure import REFERRAL_PURPOSE, disclosure_preview
+from .errors import ConsentRequired, ReferralNotFound, TransitionConflict, WrongSide
 from .models import Referral, ReferralEvent
 from .routing import routable_services
 from .sla import set_due_times
@@ -34,6 +36,7 @@ TEMPLATE_FIELDS = (
     "safe_contact_times",
     "eligibility_basis",
     "eligibility_note",
+    "sensitive_categories",
     "language",
     "interpreter_needed",
 )
@@ -112,7 +115,6 @@ def _check_service(actor, service: Service | None) -> None:
         )
 
 
-@transaction.atomic
 def referral_create(
     *,
     actor,
@@ -125,8 +127,19 @@ def referral_create(
 ) -> Referral:
     """Create a draft from the template (and send it at once with `submit`).
 
-    `now` dates the timeline entry and the sending (the demo data uses it to tell an older story).
+    Create-and-send is all or nothing: when consent blocks the send, no draft is left behind either, and the
+    blocked attempt is still written to the audit trail. `now` dates the timeline entry and the sending (the
+    demo data uses it to tell an older story).
     """
+    try:
+        with transaction.atomic():
+            return _create(actor, client, data, service, referring_organization, submit, now)
+    except ConsentRequired as blocked:
+        _audit_blocked(actor, blocked, client_id=client.pk, subtype="create-and-submit")
+        raise
+
+
+def _create(actor, client, data, service, referring_organization, submit, now) -> Referral:
     organization = _referring_organization(actor, referring_organization)
     _check_client(actor, client)
     _check_service(actor, service)
@@ -339,6 +352,9 @@ def referral_transition(
                 outcome_reason="not visible to this user",
             )
         raise
+    except ConsentRequired as blocked:
+        _audit_blocked(actor, blocked, client_id=referral.client_id, subtype=transition.name, target=referral)
+        raise
     except (WrongSide, TransitionConflict) as refused:
         audit_record(
             action=AuditAction.REFERRAL_TRANSITION_REFUSED,
@@ -350,6 +366,38 @@ def referral_transition(
             outcome_reason=refused.message,
         )
         raise
+
+
+def _audit_blocked(actor, blocked: ConsentRequired, *, client_id, subtype: str, target=None) -> None:
+    """A send that consent blocked: denied, with what was missing and the consents consulted."""
+    audit_record(
+        action=AuditAction.DISCLOSURE_BLOCKED,
+        actor=actor,
+        target=target,
+        client_id=client_id,
+        subtype=subtype,
+        outcome=Outcome.DENIED,
+        outcome_reason=blocked.message,
+        purpose_of_use=REFERRAL_PURPOSE,
+        consents=blocked.consulted,
+        detail={
+            "recipient": str(blocked.recipient.pk) if blocked.recipient else None,
+            "withheld": blocked.withheld,
+        },
+    )
+
+
+def _consent_checkpoint(referral: Referral) -> tuple[str, ...]:
+    """Refuse to send unless consent permits the receiving organization to see what the referral carries."""
+    preview = disclosure_preview(referral)
+    if not preview.complete:
+        raise ConsentRequired(
+            preview.missing,
+            recipient=preview.recipient,
+            withheld={line.category: line.reason for line in preview.lines if not line.permitted},
+            consulted=[str(c.pk) for c in active_consents(referral.client, timezone.localdate())],
+        )
+    return preview.consents
 
 
 def _transition_locked(actor, referral, transition: Transition, expected_version, now, inputs) -> Referral:
@@ -364,10 +412,12 @@ def _transition_locked(actor, referral, transition: Transition, expected_version
             f"(possible only when {allowed})."
         )
     cleaned = _clean_inputs(transition, locked, inputs, now)
+    consents: tuple[str, ...] = ()
     if transition.name == "submit":
         if locked.service is None:
             raise ValidationError({"service": ["Choose a service before sending the referral."]})
         _check_service(actor, locked.service)
+        consents = _consent_checkpoint(locked)
     from_status = locked.status
     _apply(transition, locked, cleaned, now)
     locked._history_user = actor
@@ -393,6 +443,7 @@ def _transition_locked(actor, referral, transition: Transition, expected_version
         client_id=locked.client_id,
         subtype=transition.name,
         organization=Organization(pk=scope.side_organization_id(locked, transition.side)),
+        consents=consents,
         detail={
             "from": from_status,
             "to": locked.status,

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from coordination.validation import validate_code_list
 
-from .choices import EligibilityBasis, RiskFlag
-
-
-def _validate_codes(value, choices, what: str) -> None:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValidationError(f"Give {what} as a list of codes.")
-    unknown = sorted(set(value) - set(choices.values))
-    if unknown:
-        raise ValidationError(
-            f"Unknown {what}: {', '.join(unknown)}. Use: {', '.join(choices.values)}.", code="invalid_choice"
-        )
-    if len(set(value)) != len(value):
-        raise ValidationError(f"Each of the {what} may appear once.", code="duplicate")
+from .choices import EligibilityBasis, RiskFlag, SensitiveCategory
 
 
 def validate_risk_flags(value) -> None:
-    _validate_codes(value, RiskFlag, "risk flags")
+    validate_code_list(value, RiskFlag, "risk flags")
+
+
+def validate_sensitive_categories(value) -> None:
+    validate_code_list(value, SensitiveCategory, "sensitive data categories")
 
 
 def validate_eligibility_basis(value) -> None:
-    _validate_codes(value, EligibilityBasis, "eligibility bases")
+    validate_code_list(value, EligibilityBasis, "eligibility bases")
 
 
 def template_errors(data: dict) -> dict[str, list[str]]:

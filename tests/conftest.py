@@ -118,9 +118,12 @@ def service(provider):
 
 @pytest.fixture
 def county_client(county):
-    from tests.factories import ClientFactory
+    """A county client who consented to coordination of care with every partner category (not Part 2)."""
+    from tests.factories import ClientFactory, full_consent
 
-    return ClientFactory(organization=county, given_name="Maria", family_name="Lopez", postal_code="97401")
+    client = ClientFactory(organization=county, given_name="Maria", family_name="Lopez", postal_code="97401")
+    full_consent(client)
+    return client
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from clients.models import Client, ClientIdentifier
-from providers.choices import ServiceAreaKind
+from consent.choices import DataCategory
+from consent.models import Consent, ConsentProvision
+from providers.choices import PartnerCategory, ServiceAreaKind
 from providers.models import Organization, PostalCode, Service, ServiceArea, ServiceLanguage
 from referrals.models import Referral
 
@@ -139,14 +141,45 @@ PATH_TO_STATUS = {
 }
 
 
-def referral_in(status: str, *, referrer, receiver, **factory_kwargs) -> Referral:
-    """A referral brought to `status` through the workflow service, as the two sides would."""
+def full_consent(client: Client, *, organizations=(), **provision) -> Consent:
+    """An active consent letting every partner category see the client's non-Part-2 data for COC.
+
+    Substance-use data is added when `organizations` names who may receive it.
+    """
+    categories = [c for c in DataCategory.values if c != DataCategory.SUBSTANCE_USE]
+    if organizations:
+        categories.append(DataCategory.SUBSTANCE_USE)
+    consent = Consent.objects.create(
+        client=client,
+        organization=client.organization,
+        method="written",
+        date=timezone.localdate() - datetime.timedelta(days=30),
+    )
+    values = {
+        "partner_categories": list(PartnerCategory.values),
+        "purposes": ["COC"],
+        "data_categories": categories,
+        "start": timezone.localdate() - datetime.timedelta(days=30),
+        **provision,
+    }
+    created = ConsentProvision.objects.create(consent=consent, **values)
+    created.organizations.set(organizations)
+    return consent
+
+
+def referral_in(status: str, *, referrer, receiver, with_consent: bool = True, **factory_kwargs) -> Referral:
+    """A referral brought to `status` through the workflow service, as the two sides would.
+
+    Its client gets a full consent first (unless `with_consent=False`), since sending needs one.
+    """
     from coordination.roles import Role
     from providers.services import membership_grant
     from referrals.services import referral_transition
     from referrals.workflow import TRANSITIONS
 
     referral = ReferralFactory(**factory_kwargs)
+    if with_consent and not referral.client.consents.filter(status="active").exists():
+        full_consent(referral.client)
     for name, inputs in PATH_TO_STATUS[status]:
         actor = referrer if TRANSITIONS[name].side == "referrer" else receiver
         if name == "mark_entered_in_error":

@@ -1,3 +1,30 @@
-from rest_framework.routers import SimpleRouter
+"""Consent routes, spelled out: a router would also add a `/consents/` list nobody asked for.
 
-urlpatterns = SimpleRouter().urls
+Each route maps HTTP methods to `ConsentViewSet` actions the way a router does, `@action` options included,
+so the access checks (`coordination.checks`) and the schema see the same view.
+"""
+
+from django.urls import re_path
+
+from .views import ConsentViewSet
+
+ID = r"[^/.]+"
+
+
+def _view(actions: dict[str, str], **initkwargs):
+    return ConsentViewSet.as_view(actions, basename="consent", **initkwargs)
+
+
+urlpatterns = [
+    re_path(
+        rf"^clients/(?P<client_pk>{ID})/consents/$",
+        _view({"get": "list", "post": "create"}, detail=False),
+        name="client-consent-list",
+    ),
+    re_path(rf"^consents/(?P<pk>{ID})/$", _view({"get": "retrieve"}, detail=True), name="consent-detail"),
+    re_path(
+        rf"^consents/(?P<pk>{ID})/revoke/$",
+        _view({"post": "revoke"}, **ConsentViewSet.revoke.kwargs),
+        name="consent-revoke",
+    ),
+]

@@ -110,7 +110,8 @@ class AccessGenericViewSet(GenericViewSet):
 
     def _query_params(self) -> dict[str, str]:
         """The search parameters this view understands, as sent (bounded, NUL-free) for the audit row."""
-        known = {"page", "page_size", *getattr(self.filterset_class, "base_filters", {})}
+        filterset_class = getattr(self, "filterset_class", None)
+        known = {"page", "page_size", *getattr(filterset_class, "base_filters", {})}
         return {key: value.replace("\x00", "")[:200] for key, value in self.request.GET.items() if key in known}
 
     def retrieve(self, request, *args, **kwargs):

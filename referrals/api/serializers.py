@@ -16,12 +16,18 @@ from providers.languages import LANGUAGE_CHOICES
 from providers.models import Organization, Service
 
 from ..access import ReferralActor
-from ..choices import ContactResult, EligibilityBasis, EventKind, RiskFlag, Status
-from ..disclosure import PROVIDER_CLIENT_FIELDS, REFERRER_CLIENT_FIELDS, client_details
+from ..choices import ContactResult, EligibilityBasis, EventKind, RiskFlag, SensitiveCategory, Status
+from ..disclosure import (
+    PROVIDER_CLIENT_FIELDS,
+    REFERRER_CLIENT_FIELDS,
+    DisclosureCache,
+    ReferralDisclosure,
+    referral_disclosure,
+)
 from ..models import Referral, ReferralEvent, ReferralUserObjectPermission
 from ..services import TEMPLATE_FIELDS
 from ..sla import STAGES, overdue_stages
-from ..validation import validate_eligibility_basis, validate_risk_flags
+from ..validation import validate_eligibility_basis, validate_risk_flags, validate_sensitive_categories
 from ..workflow import TRANSITION_INPUTS, TRANSITIONS
 
 # --- small read shapes ---------------------------------------------------------------------------------
@@ -102,12 +108,18 @@ class CodeListField(serializers.ListField):
 # --- the referral ----------------------------------------------------------------------------------------
 
 
+class WithheldSerializer(serializers.Serializer):
+    category = serializers.CharField(help_text="Consent data category, e.g. housing.")
+    reason = serializers.CharField(help_text="Why it is withheld, e.g. no consent for housing partners.")
+
+
 class ReferralListSerializer(serializers.ListSerializer):
     """Loads the caller's per-object grants once for the whole page."""
 
     def to_representation(self, data):
         rows = list(data.all() if hasattr(data, "all") else data)
         self.context["referral_actor"] = ReferralActor(self.context["request"].user).load_grants(rows)
+        self.context["disclosure_cache"] = DisclosureCache(rows)
         return super().to_representation(rows)
 
 
@@ -133,6 +145,9 @@ class ReferralSerializer(serializers.ModelSerializer):
     )
     allowed_transitions = serializers.SerializerMethodField(
         help_text="Transitions the caller may perform now (POST them to .../transitions/)."
+    )
+    withheld = serializers.SerializerMethodField(
+        help_text="Data categories consent does not let this caller see, and why; their fields are left out."
     )
 
     class Meta:
@@ -169,6 +184,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "last_contact_result",
             "rerouted_from",
             "allowed_transitions",
+            "withheld",
         ]
         read_only_fields = fields
 
@@ -179,9 +195,30 @@ class ReferralSerializer(serializers.ModelSerializer):
             self.context["referral_actor"] = actor
         return actor
 
+    def disclosure(self, referral: Referral) -> ReferralDisclosure:
+        """What this caller may see of the referral (asked once per referral per response)."""
+        cached = self.context.setdefault("disclosures", {})
+        if referral.pk not in cached:
+            actor = self._actor(referral)
+            if "disclosure_cache" not in self.context:
+                self.context["disclosure_cache"] = DisclosureCache([referral])
+            cache = self.context["disclosure_cache"]
+            cached[referral.pk] = referral_disclosure(referral, actor.sides(referral), actor.organization_ids, cache)
+        return cached[referral.pk]
+
+    def to_representation(self, referral: Referral) -> dict:
+        data = super().to_representation(referral)
+        for name in self.disclosure(referral).hidden_fields:
+            data.pop(name, None)
+        return data
+
     @extend_schema_field(ReferralClientSerializer)
     def get_client(self, referral: Referral) -> dict:
-        return client_details(referral.client, self._actor(referral).sides(referral))
+        return self.disclosure(referral).client
+
+    @extend_schema_field(WithheldSerializer(many=True))
+    def get_withheld(self, referral: Referral) -> list[dict]:
+        return [{"category": c, "reason": r} for c, r in self.disclosure(referral).withheld.items()]
 
     @extend_schema_field(serializers.ListField(child=transition_name_field()))
     def get_allowed_transitions(self, referral: Referral) -> list[str]:
@@ -220,6 +257,9 @@ class ReferringOrganizationField(OrganizationField):
 class ReferralTemplateSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     risk_flags = CodeListField(codes=RiskFlag, required=False, validators=[validate_risk_flags])
     eligibility_basis = CodeListField(codes=EligibilityBasis, required=False, validators=[validate_eligibility_basis])
+    sensitive_categories = CodeListField(
+        codes=SensitiveCategory, required=False, validators=[validate_sensitive_categories]
+    )
     service = serializers.PrimaryKeyRelatedField(
         queryset=Service.objects.none(),
         required=False,
@@ -418,3 +458,20 @@ class ReferralRefusalSerializer(serializers.Serializer):
 class ReferralValidationErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class PreviewLineSerializer(serializers.Serializer):
+    category = serializers.CharField(help_text="Consent data category.")
+    label = serializers.CharField()
+    permitted = serializers.BooleanField()
+    reason = serializers.CharField(help_text="Why it is permitted or withheld.")
+    fields = serializers.ListField(child=serializers.CharField(), help_text="The fields this category covers.")
+
+
+class DisclosurePreviewSerializer(serializers.Serializer):
+    recipient = OrganizationRefSerializer(allow_null=True, help_text="The receiving organization (null: no service).")
+    purpose = serializers.CharField(help_text="Purpose of use the referral is sent for (COC).")
+    complete = serializers.BooleanField(help_text="True when consent permits everything the referral carries.")
+    missing = serializers.CharField(help_text="What consent is missing, in one sentence (empty when complete).")
+    lines = PreviewLineSerializer(many=True)
+    consents = serializers.ListField(child=serializers.UUIDField(), help_text="Consents the disclosure relies on.")

@@ -27,7 +27,8 @@ from providers.models import Organization
 from ..access import ReferralActor
 from ..assignment import referral_assign_case_manager, referral_assign_worker, referral_share, referral_unshare
 from ..choices import Side
-from ..errors import ReferralError, ReferralNotFound, TransitionConflict, WrongSide
+from ..disclosure import audit_disclosure, disclosure_preview
+from ..errors import ConsentRequired, ReferralError, ReferralNotFound, TransitionConflict, WrongSide
 from ..filters import ReferralFilter
 from ..models import Referral
 from ..routing import routing_options
@@ -35,6 +36,7 @@ from ..selectors import LIST_RELATED, referral_timeline
 from ..services import referral_create, referral_reroute, referral_transition, referral_update_draft
 from .serializers import (
     AssignRequestSerializer,
+    DisclosurePreviewSerializer,
     ReferralCreateSerializer,
     ReferralEventSerializer,
     ReferralRefusalSerializer,
@@ -50,7 +52,11 @@ from .serializers import (
     UnshareRequestSerializer,
 )
 
-REFUSAL_STATUS = {WrongSide: status.HTTP_403_FORBIDDEN, TransitionConflict: status.HTTP_409_CONFLICT}
+REFUSAL_STATUS = {
+    WrongSide: status.HTTP_403_FORBIDDEN,
+    ConsentRequired: status.HTTP_403_FORBIDDEN,
+    TransitionConflict: status.HTTP_409_CONFLICT,
+}
 
 INVALID = OpenApiResponse(ReferralValidationErrorSerializer, description="Missing or invalid fields.")
 FORBIDDEN = OpenApiResponse(ReferralRefusalSerializer, description="This step belongs to the other side or role.")
@@ -234,6 +240,39 @@ class ReferralViewSet(AccessModelViewSet):
             detail={"include_full": include_full, "services": [str(o.service.pk) for o in options]},
         )
         return Response(RoutingOptionSerializer(options, many=True).data)
+
+    @extend_schema(
+        description=(
+            "Exactly what the receiving organization will see when this referral is sent, data category by "
+            "category, and under which consent; `complete` is false when sending would be refused "
+            "(403 `consent_required`). Only the referring agency may ask. Recorded as a referral read."
+        ),
+        responses={200: DisclosurePreviewSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["get"], access_action=Action.VIEW, url_path="disclosure-preview", **NO_FILTERS)
+    def disclosure_preview(self, request, pk=None):
+        referral = self.get_object()
+        if Side.REFERRER not in ReferralActor(request.user).sides(referral):
+            raise WrongSide("Only the referring agency can preview what this referral discloses.")
+        preview = disclosure_preview(referral)
+        audit_record(
+            action=AuditAction.REFERRAL_VIEWED,
+            target=referral,
+            client_id=referral.client_id,
+            subtype="disclosure-preview",
+            purpose_of_use=preview.purpose,
+            consents=preview.consents,
+            detail={"recipient": str(preview.recipient.pk) if preview.recipient else None},
+        )
+        return Response(DisclosurePreviewSerializer(preview).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        # The read is audited with what consent let this caller see (and withheld), not just that it happened.
+        referral = self.get_object()
+        serializer = self.get_serializer(referral)
+        data = serializer.data
+        audit_disclosure(referral, serializer.disclosure(referral))
+        return Response(data)
 
     @extend_schema(
         description=(

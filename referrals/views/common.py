@@ -15,8 +15,8 @@ from audit.services import audit_hidden_object, audit_record
 from coordination.access import Action
 
 from ..access import ReferralActor
-from ..choices import TERMINAL_STATUSES, EligibilityBasis, RiskFlag
-from ..disclosure import client_details
+from ..choices import TERMINAL_STATUSES, EligibilityBasis, RiskFlag, SensitiveCategory
+from ..disclosure import DisclosureCache, ReferralDisclosure, audit_disclosure, referral_disclosure
 from ..errors import ReferralNotFound
 from ..models import Referral
 from ..selectors import ReferralRoles, referral_get, referral_roles
@@ -45,14 +45,8 @@ def load_referral(request: HttpRequest, pk, action: Action = Action.VIEW) -> Ref
         raise Http404("No such referral.") from None
 
 
-def audit_viewed(referral: Referral, subtype: str = "", fields=()) -> None:
-    audit_record(
-        action=AuditAction.REFERRAL_VIEWED,
-        target=referral,
-        client_id=referral.client_id,
-        subtype=subtype,
-        detail={"client_fields": list(fields)} if fields else None,
-    )
+def audit_viewed(referral: Referral, disclosure: ReferralDisclosure | None = None, subtype: str = "") -> None:
+    audit_disclosure(referral, disclosure, subtype=subtype)
 
 
 def audit_listed(rows, *, subtype: str, query: dict) -> None:
@@ -87,13 +81,15 @@ class Row:
 
     @property
     def client_name(self) -> str:
-        return f"{self.client.get('given_name', '')} {self.client.get('family_name', '')}".strip()
+        name = f"{self.client.get('given_name', '')} {self.client.get('family_name', '')}".strip()
+        return name or "Name withheld (no consent)"
 
 
 def build_rows(user, referrals, *, quick: bool = False) -> list[Row]:
     """Rows for one page of referrals with a fixed number of queries (memberships and grants load once)."""
     referrals = list(referrals)
     actor = ReferralActor(user).load_grants(referrals)
+    cache = DisclosureCache(referrals)
     now = timezone.now()
     rows = []
     for referral in referrals:
@@ -104,7 +100,7 @@ def build_rows(user, referrals, *, quick: bool = False) -> list[Row]:
         rows.append(
             Row(
                 referral=referral,
-                client=client_details(referral.client, sides),
+                client=referral_disclosure(referral, sides, actor.organization_ids, cache).client,
                 overdue=[STAGE_LABELS[s] for s in overdue_stages(referral, now)],
                 waiting_since=referral.sent_at or referral.created_at,
                 quick_actions=actions,
@@ -134,6 +130,7 @@ def template_context(referral: Referral) -> dict:
     return {
         "risk_flag_labels": [_label(RiskFlag, code) for code in referral.risk_flags],
         "eligibility_labels": [_label(EligibilityBasis, code) for code in referral.eligibility_basis],
+        "sensitive_labels": [_label(SensitiveCategory, code) for code in referral.sensitive_categories],
         "milestones": [
             (label, getattr(referral, done), getattr(referral, due) if due and open_ else None)
             for label, done, due in MILESTONE_LABELS

@@ -20,14 +20,14 @@ from clients.selectors import client_list, client_search
 
 from ..access import ReferralActor
 from ..choices import Side, Status
-from ..disclosure import client_details
-from ..errors import TransitionConflict, WrongSide
+from ..disclosure import disclosure_preview, referral_disclosure
+from ..errors import ConsentRequired, TransitionConflict, WrongSide
 from ..forms import ReferralDetailsForm, ServiceChoiceForm, VersionForm, add_service_errors
 from ..routing import routing_options
 from ..selectors import referring_agencies
 from ..services import referral_create, referral_transition, referral_update_draft
 from .common import audit_viewed, load_referral, require, resume_url_name, template_context
-from .detail import client_facts
+from .detail import client_facts, client_name
 
 CLIENT_PAGE_SIZE = 10
 STEPS = ("Client", "Need and details", "Service", "Review and send")
@@ -180,6 +180,7 @@ def draft_review(request: HttpRequest, pk) -> HttpResponse:
         return redirect("referrals:draft_service", pk=referral.pk)
     form = VersionForm(request.POST or None, initial={"version": referral.version})
     errors: list[str] = []
+    status = 400
     if request.method == "POST" and form.is_valid():
         try:
             sent = referral_transition(
@@ -187,21 +188,27 @@ def draft_review(request: HttpRequest, pk) -> HttpResponse:
             )
         except (WrongSide, TransitionConflict) as refused:
             return _conflict(request, referral, refused.message)
+        except ConsentRequired as blocked:
+            errors, status = [blocked.message], 403
         except ValidationError as error:
             errors = error.messages
         else:
             messages.success(request, f"Referral {sent.reference} was sent to {sent.receiving_organization.name}.")
             return redirect("referrals:detail", pk=sent.pk)
-    details = client_details(referral.client, ReferralActor(request.user).sides(referral))
-    audit_viewed(referral, subtype="review", fields=[f for f in details if f != "id"])
+    actor = ReferralActor(request.user)
+    disclosure = referral_disclosure(referral, actor.sides(referral), actor.organization_ids)
+    details = disclosure.client
+    audit_viewed(referral, disclosure, subtype="review")
     context = {
         "referral": referral,
         "form": form,
         "errors": errors,
-        "client_name": f"{details['given_name']} {details['family_name']}",
+        "client_name": client_name(details),
         "client_facts": client_facts(details),
+        "disclosure": disclosure,
+        "preview": disclosure_preview(referral),
         "steps": STEPS,
         "step": 4,
         **template_context(referral),
     }
-    return render(request, "referrals/review.html", context, status=400 if errors else 200)
+    return render(request, "referrals/review.html", context, status=status if errors else 200)

@@ -22,8 +22,8 @@ from clients.models import Client
 from ..access import ReferralActor
 from ..assignment import referral_assign_worker, referral_share
 from ..choices import TERMINAL_STATUSES, Side, Status
-from ..disclosure import client_details
-from ..errors import ReferralNotFound, TransitionConflict, WrongSide
+from ..disclosure import referral_disclosure
+from ..errors import ConsentRequired, ReferralNotFound, TransitionConflict, WrongSide
 from ..forms import AssignWorkerForm, ServiceChoiceForm, ShareForm, TransitionForm, add_service_errors
 from ..routing import routing_options
 from ..selectors import provider_workers, referral_list, referral_timeline, share_candidates
@@ -32,6 +32,11 @@ from ..sla import STAGE_LABELS, overdue_stages
 from ..workflow import TRANSITIONS
 from .common import audit_viewed, load_referral, resume_url_name, safe_next, template_context
 from .timeline import timeline_entries
+
+
+def client_name(details: dict) -> str:
+    name = f"{details.get('given_name', '')} {details.get('family_name', '')}".strip()
+    return name or "Name withheld (no consent)"
 
 
 def client_facts(details: dict) -> list[tuple[str, str]]:
@@ -66,8 +71,9 @@ def _action_forms(actor: ReferralActor, referral, bound: TransitionForm | None) 
 def _detail_context(request: HttpRequest, referral, *, bound: TransitionForm | None = None, conflict: str = "") -> dict:
     actor = ReferralActor(request.user).load_grants([referral])
     sides = actor.sides(referral)
-    details = client_details(referral.client, sides)
-    audit_viewed(referral, fields=[f for f in details if f != "id"])
+    disclosure = referral_disclosure(referral, sides, actor.organization_ids)
+    details = disclosure.client
+    audit_viewed(referral, disclosure)
     may_assign = (
         Side.RECEIVER in sides
         and actor.holds("referrals.assign_worker", referral.receiving_organization_id)
@@ -79,8 +85,9 @@ def _detail_context(request: HttpRequest, referral, *, bound: TransitionForm | N
         "referral": referral,
         "sides": sides,
         "is_referrer": Side.REFERRER in sides,
-        "client_name": f"{details['given_name']} {details['family_name']}",
+        "client_name": client_name(details),
         "client_facts": client_facts(details),
+        "disclosure": disclosure,
         "timeline": timeline_entries(referral_timeline(actor=request.user, referral=referral)),
         "action_forms": [f for f in action_forms if not f.transition.danger],
         "danger_forms": [f for f in action_forms if f.transition.danger],
@@ -137,6 +144,8 @@ def transition(request: HttpRequest, pk) -> HttpResponse:
         raise PermissionDenied(refused.message) from None
     except TransitionConflict as conflict:
         return _transition_failed(request, pk, conflict=conflict.message)
+    except ConsentRequired as blocked:
+        return _transition_failed(request, pk, conflict=blocked.message, status=403)
     except ValidationError as error:
         add_service_errors(form, error)
         return _transition_failed(request, pk, bound=form)

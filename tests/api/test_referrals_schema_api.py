@@ -16,6 +16,7 @@ REFERRAL_PATHS = {
     "/api/v1/referrals/{id}/shares/": {"post"},
     "/api/v1/referrals/{id}/shares/{user_id}/": {"delete"},
     "/api/v1/referrals/{id}/shares/remove/": {"post"},
+    "/api/v1/referrals/{id}/disclosure-preview/": {"get"},
 }
 
 

@@ -108,6 +108,10 @@ def test_schema__lists_every_api_path(schema):
         "/api/v1/referrals/{id}/shares/",
         "/api/v1/referrals/{id}/shares/{user_id}/",
         "/api/v1/referrals/{id}/shares/remove/",
+        "/api/v1/referrals/{id}/disclosure-preview/",
+        "/api/v1/clients/{client_pk}/consents/",
+        "/api/v1/consents/{id}/",
+        "/api/v1/consents/{id}/revoke/",
     }
 
 

@@ -18,7 +18,7 @@ from playwright.sync_api import expect  # noqa: E402
 from audit.choices import AuditAction  # noqa: E402
 from audit.models import AuditEvent  # noqa: E402
 from referrals.models import Referral  # noqa: E402
-from tests.factories import ClientFactory, PostalCodeFactory, ServiceFactory  # noqa: E402
+from tests.factories import ClientFactory, PostalCodeFactory, ServiceFactory, full_consent  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -67,6 +67,10 @@ def _case_manager_sends_a_referral(page, live_server, case_manager) -> Referral:
     review = page.locator("main")
     for text in ("Maria", "Harbor Food Pantry", "Lost her job", "Medical fragility", "Income", "Weekdays 9-12"):
         expect(review).to_contain_text(text)
+    # The disclosure preview: what the provider will see, and that consent covers all of it.
+    preview = page.get_by_role("region", name="What Harbor Community Health will see")
+    expect(preview).to_contain_text("Referral reason")
+    expect(preview).not_to_contain_text("Consent does not permit")
     shot(page, "referral-review")
     page.get_by_role("button", name="Send referral").click()
 
@@ -123,7 +127,7 @@ def test_referral_from_sending_to_closed_through_the_pages(
     PostalCodeFactory(code="97401", county="Lakeside")
     ServiceFactory(organization=provider, name="Harbor Food Pantry", languages=["en", "es"], postal_codes=["97401"])
     ServiceFactory(organization=provider, name="Full House Pantry", capacity_status="no-capacity")
-    ClientFactory(organization=county, given_name="Maria", family_name="Lopez", postal_code="97401")
+    full_consent(ClientFactory(organization=county, given_name="Maria", family_name="Lopez", postal_code="97401"))
 
     cm_context, cm_page = new_page(browser)
     provider_context, provider_page = new_page(browser)

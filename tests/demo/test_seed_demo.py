@@ -4,6 +4,9 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from clients.models import Client
+from consent.choices import DataCategory
+from consent.models import Consent, ConsentProvision
+from consent.policy import active_consents, disclosure_decision
 from demo import network
 from providers.models import Membership, Organization, PostalCode, Service, ServiceArea, ServiceLanguage
 from referrals.choices import Status
@@ -22,6 +25,10 @@ MODELS = (
     Referral,
     ReferralEvent,
     Referral.history.model,
+    Consent,
+    ConsentProvision,
+    Consent.history.model,
+    ConsentProvision.history.model,
     AuditEvent,
 )
 
@@ -41,6 +48,7 @@ def test_seed_demo__creates_the_network_and_is_idempotent(db, settings):
     assert second == first
     assert sorted(Referral.objects.values_list("id", "status", "version")) == statuses
     assert first["referrals.Referral"] > 0
+    assert first["consent.Consent"] == len(network.CONSENTS)
     assert set(Organization.objects.values_list("slug", flat=True)) == {
         "lakeside-county",
         "harbor-health",
@@ -111,3 +119,108 @@ def test_seed_demo__tells_referral_stories_in_every_status(db, settings):
     assert draft.receiving_organization.slug == "harbor-health"
     assert not Referral.objects.visible_to(harbor).filter(pk=draft.pk).exists()
     assert Referral.objects.visible_to(harbor).filter(receiving_organization__slug="harbor-health").exists()
+
+
+# The categories a referral discloses to its receiving provider, and so what consent must cover to send it.
+HOUSING_NEEDS = {"housing-instability", "homelessness", "inadequate-housing"}
+FINANCIAL_NEEDS = {
+    "financial-insecurity",
+    "material-hardship",
+    "medical-cost-burden",
+    "health-insurance-coverage-status",
+}
+NOT_PART2 = [c for c in DataCategory.values if c != "substance-use"]
+
+
+def _referral_categories(referral) -> list[str]:
+    categories = ["demographics", "contact", "referral-reason"]
+    if referral.risk_flags:
+        categories.append("risk-flags")
+    if referral.category in HOUSING_NEEDS:
+        categories.append("housing")
+    if referral.category in FINANCIAL_NEEDS or "income" in referral.eligibility_basis:
+        categories.append("income-benefits")
+    return categories + list(getattr(referral, "sensitive_categories", None) or [])
+
+
+def _client(identifier):
+    return Client.objects.get(identifiers__system="county-case-number", identifiers__value=identifier)
+
+
+def test_seed_demo__consents_recorded_through_the_services_cover_every_sent_referral(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", verbosity=0)
+    county = Organization.objects.get(slug="lakeside-county")
+    orgs = {o.slug: o for o in Organization.objects.all()}
+    today = timezone.localdate()
+
+    # Written by consent_record (and consent_revoke) as the clients' case managers, each with its audit row,
+    # all before the first referral was created.
+    consents = Consent.objects.select_related("client", "recorded_by")
+    assert consents.count() == len(network.CONSENTS)
+    assert {c.organization for c in consents} == {county}
+    for story in network.CONSENTS:
+        client = _client(story["client"])
+        assert consents.filter(client=client, recorded_by__username=story["by"], method=story["method"]).exists()
+    recorded = AuditEvent.objects.filter(action="consent.recorded")
+    assert sorted(recorded.values_list("target_id", flat=True)) == sorted(str(c.pk) for c in consents)
+    first_referral = AuditEvent.objects.filter(action="referral.created").order_by("sequence").first()
+    assert max(recorded.values_list("sequence", flat=True)) < first_referral.sequence
+
+    # Every client has an active consent; each story shows up as the policy reads it.
+    for data in network.CLIENTS:
+        assert active_consents(_client(data["identifier"]), today), data["identifier"]
+    [revoked] = consents.filter(status="inactive")
+    assert (revoked.client.given_name, revoked.revoked_by.username, revoked.revocation_method) == (
+        "Linh",
+        "casemanager2",
+        "written",
+    )
+    assert revoked.revocation_reason and revoked.revoked_at is not None
+    assert [h.status for h in revoked.history.order_by("history_date")] == ["active", "inactive"]
+    assert AuditEvent.objects.filter(action="consent.revoked", target_id=str(revoked.pk)).count() == 1
+    [expired] = [
+        c for c in consents.filter(status="active") if all(p.end and p.end < today for p in c.provisions.all())
+    ]
+    assert expired.client.given_name == "James"
+    assert expired not in active_consents(expired.client, today)
+
+    def decide(identifier, slug, categories, purpose="COC"):
+        return disclosure_decision(
+            client=_client(identifier), recipient=orgs[slug], purpose=purpose, categories=categories
+        )
+
+    # Full: every demo partner for everything but Part 2 data.
+    for slug in ("harbor-health", "northside-bh", "safe-haven-housing", "meals-together"):
+        for identifier in ("LC-100234", "LC-100871", "LC-101552"):
+            decision = decide(identifier, slug, [*NOT_PART2, "substance-use"])
+            assert decision.permitted == set(NOT_PART2), (identifier, slug)
+            assert set(decision.withheld) == {"substance-use"}
+            assert str(revoked.pk) not in decision.consents
+    # Housing only (plus one consent naming Northside for his counseling).
+    assert decide("LC-102288", "safe-haven-housing", ["housing", "income-benefits"]).complete
+    assert decide("LC-102288", "harbor-health", ["demographics"]).withheld == {
+        "demographics": "no consent for healthcare partners for demographics (COC)"
+    }
+    assert decide("LC-102288", "meals-together", ["contact"]).withheld == {
+        "contact": "no consent for food partners for contact details (COC)"
+    }
+    assert decide("LC-102288", "northside-bh", ["demographics", "behavioral-health"]).complete
+    assert not decide("LC-102288", "northside-bh", ["housing"]).complete
+    # Part 2: substance-use data goes to Northside, named, and nowhere else.
+    assert decide("LC-102019", "northside-bh", ["substance-use"], purpose="TREAT").complete
+    assert decide("LC-102019", "harbor-health", ["demographics", "substance-use"]).withheld == {
+        "substance-use": "no consent naming Harbor Community Health for substance use (42 CFR Part 2) (COC)"
+    }
+    assert not decide("LC-102019", "safe-haven-housing", ["demographics"]).complete
+
+    # Each sent referral was covered by consent for its receiving provider, and still is.
+    sent = Referral.objects.filter(sent_at__isnull=False).select_related("client", "receiving_organization")
+    assert sent.count() == Referral.objects.exclude(status="draft").count() > 0
+    for referral in sent:
+        categories = _referral_categories(referral)
+        decision = disclosure_decision(
+            client=referral.client, recipient=referral.receiving_organization, purpose="COC", categories=categories
+        )
+        assert decision.complete, (referral.client, referral.receiving_organization, decision.withheld)
+        assert decision.consents, referral

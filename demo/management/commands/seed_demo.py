@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from clients.models import Client, ClientIdentifier
 from clients.services import client_create
+from consent.models import Consent
+from consent.services import consent_record, consent_revoke
 from coordination.context import acting_as
 from demo import network
 from providers.choices import ServiceAreaKind
@@ -46,11 +48,14 @@ class Command(BaseCommand):
             self._services(organizations)
             users = self._users(organizations)
             created = self._clients(organizations["lakeside-county"], users["casemanager"])
+            # Before the referrals: sending one needs consent covering the receiving provider.
+            consents = self._consents(organizations, users)
             referrals = self._referrals(organizations["lakeside-county"], users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo network ready: {len(organizations)} organizations, {len(network.SERVICES)} services, "
-                f"{len(users)} users, {created} new clients, {referrals} new referral stories. "
+                f"{len(users)} users, {created} new clients, {consents} new consents, "
+                f"{referrals} new referral stories. "
                 f"Password for every demo user: {network.DEMO_PASSWORD}"
             )
         )
@@ -148,17 +153,95 @@ class Command(BaseCommand):
             created += 1
         return created
 
+    @staticmethod
+    def _client(county: Organization, identifier: str) -> Client:
+        return Client.objects.get(
+            organization=county, identifiers__system="county-case-number", identifiers__value=identifier
+        )
+
+    @staticmethod
+    def _provision_key(rows) -> tuple:
+        """What a consent says, independent of the day it was seeded: recognises it on a later run."""
+        return tuple(
+            sorted(
+                (
+                    row["type"],
+                    tuple(sorted(row["partners"])),
+                    tuple(sorted(row["organizations"])),
+                    tuple(sorted(row["purposes"])),
+                    tuple(sorted(row["data"])),
+                    row["end"] is not None,
+                )
+                for row in rows
+            )
+        )
+
+    def _consents(self, organizations: dict[str, Organization], users: dict) -> int:
+        """Record each demo consent through the consent services, as the case manager; skip those already there."""
+        today = timezone.localdate()
+        county = organizations["lakeside-county"]
+        recorded = 0
+
+        def day(offset):
+            return None if offset is None else today + datetime.timedelta(days=offset)
+
+        for story in network.CONSENTS:
+            client = self._client(county, story["client"])
+            wanted = self._provision_key(
+                {"partners": [], "organizations": [], "end": None, **p} for p in story["provisions"]
+            )
+            existing = Consent.objects.filter(client=client, organization=county).prefetch_related(
+                "provisions__organizations"
+            )
+            have = {
+                self._provision_key(
+                    {
+                        "type": p.type,
+                        "partners": p.partner_categories,
+                        "organizations": [o.slug for o in p.organizations.all()],
+                        "purposes": p.purposes,
+                        "data": p.data_categories,
+                        "end": p.end,
+                    }
+                    for p in consent.provisions.all()
+                )
+                for consent in existing
+            }
+            if wanted in have:
+                continue
+            consent = consent_record(
+                actor=users[story["by"]],
+                client=client,
+                method=story["method"],
+                date=day(story["date"]),
+                provisions=[
+                    {
+                        "type": p["type"],
+                        "partner_categories": p.get("partners", []),
+                        "organizations": [organizations[slug] for slug in p.get("organizations", [])],
+                        "purposes": p["purposes"],
+                        "data_categories": p["data"],
+                        "start": day(p["start"]),
+                        "end": day(p.get("end")),
+                    }
+                    for p in story["provisions"]
+                ],
+            )
+            if "revoke" in story:
+                revoke = story["revoke"]
+                consent_revoke(
+                    actor=users[revoke["by"]], consent=consent, reason=revoke["reason"], method=revoke["method"]
+                )
+            recorded += 1
+        return recorded
+
     def _referrals(self, county: Organization, users: dict) -> int:
         """Tell each referral story through the real services, as the demo users; skip stories already told."""
         now = timezone.now()
         intake_of = {org: users[name] for name, _, _, org, role, _ in network.USERS if role == "provider_intake"}
         told = 0
         for story in network.REFERRALS:
-            client = Client.objects.get(
-                organization=county,
-                identifiers__system="county-case-number",
-                identifiers__value=story["client"],
-            )
+            client = self._client(county, story["client"])
             service = self._service(story["service"])
             reason = story["template"]["reason"]
             if Referral.objects.filter(client=client, service=service, reason=reason).exists():

@@ -1,0 +1,307 @@
+"""Consent pages: a client's consents, recording one, revoking one, downloading its signed form.
+
+Only the custodian's staff and its governance leads see consents; everyone else gets the same 404 as
+for a missing client or consent, with the denial audited. Governance leads read but do not record or
+revoke (403). Every page view writes exactly one audit row; the services audit the writes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.forms.utils import ErrorDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from audit.choices import AuditAction, Outcome
+from audit.services import audit_hidden_object, audit_record
+from clients.models import Client
+from coordination.access import Action
+from providers.access import holds_permission, organizations_granting
+from providers.choices import PartnerCategory
+
+from .choices import ConsentStatus, DataCategory, ProvisionType, PurposeOfUse
+from .forms import (
+    MAX_PROVISIONS,
+    ConsentRecordForm,
+    ProvisionFormSet,
+    RevokeForm,
+    add_record_errors,
+    with_one_more_provision,
+)
+from .models import Consent, ConsentProvision
+from .services import consent_record, consent_revoke
+
+REVOCABLE = (ConsentStatus.ACTIVE, ConsentStatus.DRAFT)
+
+
+# Loading what the user may see
+
+
+def _client_with_consents(request: HttpRequest, pk) -> Client:
+    """The client, if the user may see it and its consents; otherwise a 404 with the denial audited."""
+    client = Client.objects.visible_to(request.user, Action.VIEW).select_related("organization").filter(pk=pk).first()
+    if client is None:
+        audit_hidden_object(Client, pk=pk)
+        raise Http404("No such client.")
+    if not holds_permission(request.user, "consent.view_consent", client.organization):
+        audit_record(
+            action=AuditAction.OBJECT_ACCESS_DENIED,
+            outcome=Outcome.DENIED,
+            outcome_reason="consents not visible to this user",
+            client_id=client.pk,
+            detail={"model": Consent._meta.label, "lookup": {"client": str(client.pk)}},
+        )
+        raise Http404("No such client.")
+    return client
+
+
+def _consent(request: HttpRequest, pk) -> Consent:
+    consent = Consent.objects.visible_to(request.user, Action.VIEW).select_related("client").filter(pk=pk).first()
+    if consent is None:
+        audit_hidden_object(Consent, pk=pk)
+        raise Http404("No such consent.")
+    return consent
+
+
+def _require_record(request: HttpRequest, client: Client) -> None:
+    if not holds_permission(request.user, "consent.add_consent", client.organization):
+        raise PermissionDenied("Your role lets you read consents but not record them.")
+
+
+# Consents in plain language
+
+
+def _lower(label: str) -> str:
+    """'Contact details' -> 'contact details', but 'HIV' stays 'HIV'."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _labels(codes: list[str], choices) -> list[str]:
+    names = dict(choices.choices)
+    return [_lower(str(names.get(code, code))) for code in codes]
+
+
+def describe_provision(provision: ConsentProvision) -> str:
+    """'Permit housing partners and Safe Haven Housing to see contact details for coordination of care, ...'."""
+    whom = [f"{label} partners" for label in _labels(provision.partner_categories, PartnerCategory)]
+    whom += [organization.name for organization in provision.organizations.all()]
+    what = _join(_labels(provision.data_categories, DataCategory) or ["nothing"])
+    why = _join(_labels(provision.purposes, PurposeOfUse) or ["no purpose"])
+    if provision.end:
+        period = f"{provision.start:%Y-%m-%d} to {provision.end:%Y-%m-%d}"
+    else:
+        period = f"from {provision.start:%Y-%m-%d}, no end date"
+    verb = "to see" if provision.type == ProvisionType.PERMIT else "from seeing"
+    return f"{provision.get_type_display()} {_join(whom or ['nobody'])} {verb} {what} for {why}, {period}"
+
+
+@dataclass
+class ConsentRow:
+    consent: Consent
+    badge: str
+    status_label: str
+    provisions: list[tuple[str, str]]  # (type, sentence)
+    can_revoke: bool
+
+
+def _expired(consent: Consent, provisions: list[ConsentProvision], today: datetime.date) -> bool:
+    return (
+        consent.status == ConsentStatus.ACTIVE
+        and bool(provisions)
+        and all(p.end is not None and p.end < today for p in provisions)
+    )
+
+
+def _status(consent: Consent, expired: bool) -> tuple[str, str]:
+    if expired:
+        return "inactive", "Inactive: expired"
+    if consent.status == ConsentStatus.INACTIVE:
+        return "inactive", "Inactive: revoked" if consent.revoked_at else "Inactive"
+    return consent.status, consent.get_status_display()
+
+
+def _consent_rows(request: HttpRequest, client: Client) -> list[ConsentRow]:
+    """The client's consents the user may see, with provisions and who recorded them (four queries)."""
+    user = request.user
+    provisions = ConsentProvision.objects.visible_to(user, Action.VIEW).prefetch_related("organizations")
+    consents = (
+        Consent.objects.visible_to(user, Action.VIEW)
+        .filter(client=client)
+        .select_related("recorded_by", "revoked_by", "organization")
+        .prefetch_related(Prefetch("provisions", queryset=provisions))
+    )
+    changeable = {row["organization_id"] for row in organizations_granting(user, "consent.change_consent")}
+    today = timezone.localdate()
+    return [_row(consent, list(consent.provisions.all()), today, changeable) for consent in consents]
+
+
+def _row(consent: Consent, provisions: list[ConsentProvision], today: datetime.date, changeable=frozenset()):
+    expired = _expired(consent, provisions, today)
+    badge, label = _status(consent, expired)
+    return ConsentRow(
+        consent=consent,
+        badge=badge,
+        status_label=label,
+        provisions=[(p.type, describe_provision(p)) for p in provisions],
+        can_revoke=consent.status in REVOCABLE and not expired and consent.organization_id in changeable,
+    )
+
+
+# Pages
+
+
+@login_required
+@require_GET
+def client_consents(request: HttpRequest, pk) -> HttpResponse:
+    client = _client_with_consents(request, pk)
+    rows = _consent_rows(request, client)
+    audit_record(
+        action=AuditAction.CONSENT_LISTED,
+        client_id=client.pk,
+        detail={"consent_ids": [str(row.consent.pk) for row in rows]},
+    )
+    can_record = holds_permission(request.user, "consent.add_consent", client.organization)
+    return render(request, "consent/client_consents.html", {"client": client, "rows": rows, "can_record": can_record})
+
+
+@login_required
+def record(request: HttpRequest, pk) -> HttpResponse:
+    client = _client_with_consents(request, pk)
+    _require_record(request, client)
+    form = ConsentRecordForm(request.POST or None, request.FILES or None)
+    if request.method != "POST":
+        formset = ProvisionFormSet(actor=request.user)
+    elif "add_provision" in request.POST:
+        # The no-script way to add a provision: show the form again with one more, nothing checked yet.
+        formset = ProvisionFormSet(with_one_more_provision(request.POST), actor=request.user)
+        formset.silence()
+        form._errors = ErrorDict()
+    else:
+        formset = ProvisionFormSet(request.POST, actor=request.user)
+        if all([form.is_valid(), formset.is_valid()]):
+            kept = formset.kept_forms()
+            try:
+                consent_record(
+                    actor=request.user,
+                    client=client,
+                    method=form.cleaned_data["method"],
+                    date=form.cleaned_data["date"],
+                    status=form.cleaned_data["status"],
+                    provisions=[provision.provision() for provision in kept],
+                    signed_form=form.cleaned_data["signed_form"] or None,
+                )
+            except ValidationError as error:
+                add_record_errors(form, formset, kept, error)
+            else:
+                messages.success(request, _recorded_message(client, form.cleaned_data["status"], len(kept)))
+                return redirect("consent:client", pk=client.pk)
+    audit_record(action=AuditAction.CLIENT_VIEWED, subtype="record-consent", target=client, client_id=client.pk)
+    context = {
+        "client": client,
+        "form": form,
+        "formset": formset,
+        "has_errors": bool(form.errors or formset.total_error_count()),
+        "file_dropped": bool(request.FILES.get("signed_form")),
+        "max_provisions": MAX_PROVISIONS,
+    }
+    return render(request, "consent/record.html", context)
+
+
+def _recorded_message(client: Client, status: str, provisions: int) -> str:
+    rules = f"{provisions} provision{'s' if provisions != 1 else ''}"
+    if status == ConsentStatus.ACTIVE:
+        return f"Consent recorded for {client.full_name} ({rules}). Sharing follows it from now on."
+    if status == ConsentStatus.DRAFT:
+        return f"Draft consent saved for {client.full_name} ({rules}). It allows no sharing until it is active."
+    return f"Recorded that {client.full_name} refused consent ({rules}). Nothing is shared on its basis."
+
+
+@login_required
+@require_GET
+def provision_form(request: HttpRequest, pk) -> HttpResponse:
+    """One more blank provision for the record page (htmx), with the updated form count."""
+    client = _client_with_consents(request, pk)
+    _require_record(request, client)
+    try:
+        index = int(request.GET.get("provisions-TOTAL_FORMS", ""))
+    except ValueError:
+        index = -1
+    if not 0 <= index < MAX_PROVISIONS:
+        return HttpResponse(status=400)
+    formset = ProvisionFormSet(actor=request.user)
+    context = {"provision": formset.form_at(index), "number": index + 1, "total": index + 1, "oob": True}
+    return render(request, "consent/_provision.html", context)
+
+
+def _provisions_of(request: HttpRequest, consent: Consent):
+    provisions = ConsentProvision.objects.visible_to(request.user, Action.VIEW).filter(consent=consent)
+    return provisions.prefetch_related("organizations")
+
+
+@login_required
+def revoke(request: HttpRequest, pk) -> HttpResponse:
+    consent = _consent(request, pk)
+    if not Consent.objects.visible_to(request.user, Action.CHANGE).filter(pk=consent.pk).exists():
+        raise PermissionDenied("Your role lets you read consents but not revoke them.")
+    back = redirect("consent:client", pk=consent.client_id)
+    if request.method != "POST" and consent.status not in REVOCABLE:
+        messages.warning(
+            request, f"This consent is {consent.get_status_display().lower()}; there is nothing to revoke."
+        )
+        return back
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent_revoke(actor=request.user, consent=consent, **form.cleaned_data)
+        except ValidationError as error:
+            if "status" in error.message_dict:
+                messages.error(request, " ".join(error.message_dict["status"]) + " Nothing was changed.")
+                return back
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(
+                request,
+                f"Consent revoked for {consent.client.full_name}. Access changes immediately: partners who relied on "
+                "this consent can no longer see the information it covered.",
+            )
+            return back
+    audit_record(action=AuditAction.CONSENT_VIEWED, subtype="revoke", target=consent, client_id=consent.client_id)
+    row = _row(consent, list(_provisions_of(request, consent)), timezone.localdate())
+    return render(request, "consent/revoke.html", {"consent": consent, "row": row, "form": form})
+
+
+@login_required
+@require_GET
+def signed_form(request: HttpRequest, pk) -> FileResponse:
+    consent = _consent(request, pk)
+    if not consent.signed_form:
+        raise Http404("This consent has no signed form.")
+    try:
+        handle = consent.signed_form.open("rb")
+    except FileNotFoundError:
+        raise Http404("The signed form file is missing.") from None
+    audit_record(
+        action=AuditAction.CONSENT_VIEWED,
+        subtype="signed-form",
+        target=consent,
+        client_id=consent.client_id,
+    )
+    suffix = PurePath(consent.signed_form.name).suffix.lower()
+    response = FileResponse(handle, as_attachment=True, filename=f"consent-form-{consent.date:%Y-%m-%d}{suffix}")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

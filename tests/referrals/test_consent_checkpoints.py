@@ -1,0 +1,224 @@
+"""Consent checkpoints in the referral workflow: the send is blocked without consent, reads are narrowed by it."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from audit.choices import AuditAction, Outcome
+from audit.models import AuditEvent
+from consent.services import consent_revoke
+from referrals.errors import ConsentRequired
+from referrals.models import Referral, ReferralEvent
+from referrals.services import referral_create, referral_transition
+from tests.factories import ClientFactory, ReferralFactory, full_consent
+
+
+def _rows(action):
+    return list(AuditEvent.objects.filter(action=action).order_by("sequence"))
+
+
+@pytest.fixture
+def unconsented_client(county):
+    return ClientFactory(organization=county, given_name="Ines", family_name="Ortega", postal_code="97401")
+
+
+def test_submit_without_consent__blocked_nothing_sent_one_denied_audit_row(case_manager, unconsented_client, service):
+    draft = ReferralFactory(client=unconsented_client, service=service, created_by=case_manager)
+    events_before = ReferralEvent.objects.filter(referral=draft).count()
+    with pytest.raises(ConsentRequired) as blocked:
+        referral_transition(actor=case_manager, referral=draft, name="submit")
+    assert "Consent does not permit sending this referral" in blocked.value.message
+    assert "no consent for healthcare partners for demographics (COC)" in blocked.value.message
+    draft.refresh_from_db()
+    assert (draft.status, draft.sent_at, draft.version) == ("draft", None, 1)
+    assert ReferralEvent.objects.filter(referral=draft).count() == events_before
+    [row] = _rows(AuditAction.DISCLOSURE_BLOCKED)
+    assert (row.outcome, row.client_id, row.purpose_of_use, row.actor) == (
+        Outcome.DENIED,
+        unconsented_client.pk,
+        "COC",
+        case_manager,
+    )
+    assert row.detail["recipient"] == str(service.organization_id)
+    assert set(row.detail["withheld"]) >= {"demographics", "contact", "referral-reason"}
+
+
+def test_create_and_submit_blocked__leaves_no_draft_and_one_audit_row(case_manager, unconsented_client, service):
+    with pytest.raises(ConsentRequired):
+        referral_create(
+            actor=case_manager,
+            client=unconsented_client,
+            service=service,
+            data={"category": "food-insecurity", "reason": "Needs food."},
+            submit=True,
+        )
+    assert not Referral.objects.exists()
+    [row] = _rows(AuditAction.DISCLOSURE_BLOCKED)
+    assert (row.subtype, row.client_id, row.target_id) == ("create-and-submit", unconsented_client.pk, "")
+
+
+def test_consent_for_other_partners_only__names_what_is_missing(case_manager, unconsented_client, service):
+    full_consent(unconsented_client, partner_categories=["housing"])
+    draft = ReferralFactory(client=unconsented_client, service=service)
+    with pytest.raises(ConsentRequired) as blocked:
+        referral_transition(actor=case_manager, referral=draft, name="submit")
+    assert "no consent for healthcare partners" in blocked.value.message
+
+
+def test_sensitive_substance_use__needs_consent_naming_the_provider(case_manager, unconsented_client, service):
+    full_consent(unconsented_client)  # every partner category, but no Part 2 permit
+    draft = ReferralFactory(client=unconsented_client, service=service, sensitive_categories=["substance-use"])
+    with pytest.raises(ConsentRequired) as blocked:
+        referral_transition(actor=case_manager, referral=draft, name="submit")
+    assert f"no consent naming {service.organization.name}" in blocked.value.message
+
+    named = full_consent(unconsented_client, organizations=[service.organization])
+    sent = referral_transition(actor=case_manager, referral=draft, name="submit")
+    assert sent.status == "sent"
+    [row] = _rows(AuditAction.REFERRAL_TRANSITIONED)
+    assert str(named.pk) in row.consents
+
+
+def test_allowed_send__audit_names_the_consent_relied_on(make_referral, county_client):
+    sent = make_referral("sent")
+    [row] = [r for r in _rows(AuditAction.REFERRAL_TRANSITIONED) if r.subtype == "submit"]
+    assert row.consents == [str(county_client.consents.get().pk)]
+    assert sent.status == "sent"
+
+
+def test_expired_consent__blocks_the_send(case_manager, unconsented_client, service):
+    last_month = timezone.localdate() - datetime.timedelta(days=40)
+    full_consent(unconsented_client, start=last_month, end=last_month + datetime.timedelta(days=5))
+    draft = ReferralFactory(client=unconsented_client, service=service)
+    with pytest.raises(ConsentRequired):
+        referral_transition(actor=case_manager, referral=draft, name="submit")
+
+
+# --- the API ---------------------------------------------------------------------------------------------
+
+
+def test_api_submit_without_consent__403_consent_required(api, case_manager, unconsented_client, service):
+    draft = ReferralFactory(client=unconsented_client, service=service)
+    response = api.as_user(case_manager).post(
+        f"/api/v1/referrals/{draft.pk}/transitions/", {"name": "submit"}, format="json"
+    )
+    assert response.status_code == 403
+    body = response.json()
+    assert body["code"] == "consent_required"
+    assert "no consent for healthcare partners" in body["detail"]
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
+def test_api_create_with_submit_without_consent__403_and_nothing_created(
+    api, case_manager, unconsented_client, service
+):
+    payload = {
+        "client": str(unconsented_client.pk),
+        "service": str(service.pk),
+        "category": "food-insecurity",
+        "reason": "Needs food.",
+        "submit": True,
+    }
+    response = api.as_user(case_manager).post("/api/v1/referrals/", payload, format="json")
+    assert (response.status_code, response.json()["code"]) == (403, "consent_required")
+    assert not Referral.objects.exists()
+
+
+def test_api_disclosure_preview__lines_and_missing(api, case_manager, unconsented_client, service):
+    full_consent(unconsented_client, data_categories=["demographics", "contact"])
+    draft = ReferralFactory(client=unconsented_client, service=service, risk_flags=["safety-risk"])
+    response = api.as_user(case_manager).get(f"/api/v1/referrals/{draft.pk}/disclosure-preview/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["recipient"]["slug"] == service.organization.slug
+    assert body["complete"] is False
+    verdicts = {line["category"]: line["permitted"] for line in body["lines"]}
+    assert verdicts == {"demographics": True, "contact": True, "referral-reason": False, "risk-flags": False}
+    assert "referral reason" in body["missing"].lower()
+    [row] = [r for r in _rows(AuditAction.REFERRAL_VIEWED) if r.subtype == "disclosure-preview"]
+    assert row.client_id == unconsented_client.pk
+
+
+def test_api_disclosure_preview__provider_403_other_provider_404(
+    api, make_referral, provider_intake, other_provider_intake
+):
+    sent = make_referral("sent")
+    url = f"/api/v1/referrals/{sent.pk}/disclosure-preview/"
+    assert api.as_user(provider_intake).get(url).status_code == 403
+    assert api.as_user(other_provider_intake).get(url).status_code == 404
+
+
+def test_api_revocation_takes_effect_on_the_next_request(
+    api, make_referral, county_client, case_manager, provider_intake
+):
+    sent = make_referral("accepted", risk_flags=["safety-risk"], contact_constraints="Call after 5pm.")
+    client = api.as_user(provider_intake)
+    before = client.get(f"/api/v1/referrals/{sent.pk}/").json()
+    assert before["client"]["phone"] == county_client.phone
+    assert before["reason"] and before["risk_flags"] == ["safety-risk"] and before["withheld"] == []
+
+    consent_revoke(actor=case_manager, consent=county_client.consents.get(), reason="Client asked", method="verbal")
+
+    after = client.get(f"/api/v1/referrals/{sent.pk}/").json()
+    assert set(after["client"]) == {"id"}
+    for hidden in ("reason", "risk_flags", "contact_constraints", "safe_contact_times", "eligibility_basis"):
+        assert hidden not in after
+    assert {w["category"] for w in after["withheld"]} >= {"demographics", "contact", "referral-reason", "risk-flags"}
+    assert county_client.phone not in str(after)
+    viewed = [r for r in _rows(AuditAction.REFERRAL_VIEWED) if r.subtype == ""]
+    assert viewed[-1].detail["withheld"]["contact"].startswith("no consent for healthcare partners")
+    assert viewed[0].consents == [str(county_client.consents.get().pk)]
+
+
+def test_api_referrer_sees_everything_without_consent(api, case_manager, unconsented_client, service):
+    draft = ReferralFactory(client=unconsented_client, service=service)
+    body = api.as_user(case_manager).get(f"/api/v1/referrals/{draft.pk}/").json()
+    assert body["client"]["phone"] == unconsented_client.phone
+    assert body["withheld"] == [] and body["reason"]
+
+
+def test_api_list__withheld_per_row_without_extra_queries_per_row(
+    api, make_referral, county, provider_intake, django_assert_max_num_queries
+):
+    referrals = [make_referral("sent", client=ClientFactory(organization=county)) for _ in range(2)]
+    consent_revoke(
+        actor=referrals[0].created_by, consent=referrals[0].client.consents.get(), reason="Withdrawn", method="written"
+    )
+    rows = {r["id"]: r for r in api.as_user(provider_intake).get("/api/v1/referrals/").json()["results"]}
+    assert set(rows[str(referrals[0].pk)]["client"]) == {"id"}
+    assert rows[str(referrals[1].pk)]["client"]["given_name"] == referrals[1].client.given_name
+
+
+# --- the pages -------------------------------------------------------------------------------------------
+
+
+def test_review_page__shows_the_preview_and_disables_send_without_consent(
+    client, case_manager, unconsented_client, service
+):
+    draft = ReferralFactory(client=unconsented_client, service=service)
+    client.force_login(case_manager)
+    page = client.get(f"/referrals/{draft.pk}/review/")
+    body = page.content.decode()
+    assert f"What {service.organization.name} will see" in body
+    assert "Consent does not permit sending this referral" in body
+    assert "disabled" in body
+    blocked = client.post(f"/referrals/{draft.pk}/review/", {"version": draft.version})
+    assert blocked.status_code == 403
+    assert "no consent for healthcare partners" in blocked.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
+def test_detail_page__provider_sees_withheld_after_revocation(
+    client, make_referral, county_client, case_manager, provider_intake
+):
+    sent = make_referral("accepted", risk_flags=["safety-risk"])
+    consent_revoke(actor=case_manager, consent=county_client.consents.get(), reason="Withdrawn", method="verbal")
+    client.force_login(provider_intake)
+    body = client.get(f"/referrals/{sent.pk}/").content.decode()
+    assert "Some information is withheld" in body
+    assert "Withheld (no consent)" in body
+    assert county_client.phone not in body
+    assert sent.reason not in body
