@@ -30,6 +30,9 @@ class AuditAction(models.TextChoices):
     CONSENT_VIEWED = "consent.viewed", "Consent viewed"
     CONSENT_LISTED = "consent.listed", "Consents listed"
     DISCLOSURE_BLOCKED = "disclosure.blocked", "Disclosure blocked by consent"
+    PURPOSE_REFUSED = "purpose.refused", "Purpose of use refused"
+    BREAK_GLASS_STARTED = "break_glass.started", "Break-the-glass access started"
+    BREAK_GLASS_ENDED = "break_glass.ended", "Break-the-glass access ended"
 
 
 class ActionCode(models.TextChoices):
@@ -87,4 +90,7 @@ ACTION_CODES = {
     AuditAction.CONSENT_VIEWED: ActionCode.READ,
     AuditAction.CONSENT_LISTED: ActionCode.READ,
     AuditAction.DISCLOSURE_BLOCKED: ActionCode.EXECUTE,
+    AuditAction.PURPOSE_REFUSED: ActionCode.EXECUTE,
+    AuditAction.BREAK_GLASS_STARTED: ActionCode.EXECUTE,
+    AuditAction.BREAK_GLASS_ENDED: ActionCode.EXECUTE,
 }

@@ -5,44 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from coordination import context
-from coordination.roles import Role
+from coordination.memberships import active_memberships
+from coordination.purpose import default_purpose
 
 from .choices import ACTION_CODES, AuditAction, Outcome
 from .models import AuditEvent
 
-_HOPERAT_ROLES = {Role.GOVERNANCE_LEAD, Role.DATA_STEWARD}
-
-
-def _actor_memberships(user) -> list:
-    def load() -> list:
-        membership_model = apps.get_model("providers", "Membership")
-        return list(
-            membership_model.objects.filter(user_id=user.pk, active=True)
-            .select_related("organization")
-            .order_by("organization__name", "role")
-        )
-
-    # One lookup per request however many audit rows it writes.
-    return context.memoized(("audit-memberships", user.pk), load)
-
 
 def default_purpose_of_use(roles: Iterable[str]) -> str:
-    roles = set(roles)
-    if roles and roles <= _HOPERAT_ROLES:
-        return "HOPERAT"
-    return "COC" if roles else ""
+    return str(default_purpose(roles))
 
 
 def _describe_actor(user, organization) -> dict[str, Any]:
     if user is None or not getattr(user, "is_authenticated", False):
         return {}
-    memberships = _actor_memberships(user)
+    memberships = active_memberships(user)
     if organization is not None:
         memberships = [m for m in memberships if m.organization_id == organization.pk] or memberships
     orgs = {m.organization_id: m.organization for m in memberships}
@@ -88,6 +70,8 @@ def audit_record(
         fields["actor_display"] = actor_display[:200]
     if purpose_of_use:
         fields["purpose_of_use"] = purpose_of_use
+    elif ctx.purpose and fields:
+        fields["purpose_of_use"] = ctx.purpose
     if target is not None:
         fields.update(
             target_type=target._meta.label,

@@ -2,10 +2,10 @@
 
 from django.db.models import Q
 
-from coordination.access import NOTHING, AccessPolicy, Action, register
+from coordination.access import EVERYTHING, NOTHING, AccessPolicy, Action, register
 from providers.access import organizations_granting
 
-from .models import Consent, ConsentProvision
+from .models import BreakGlassAccess, Consent, ConsentProvision, ExchangeUseCase
 
 
 @register(Consent)
@@ -22,3 +22,26 @@ class ConsentProvisionPolicy(AccessPolicy):
         if action == Action.DELETE:
             return NOTHING
         return Q(consent__organization_id__in=organizations_granting(user, f"consent.{action.value}_consent"))
+
+
+@register(BreakGlassAccess)
+class BreakGlassPolicy(AccessPolicy):
+    """Your own emergency accesses; governance leads see those on their organization's clients."""
+
+    def q(self, user, action: Action) -> Q:
+        if action != Action.VIEW:
+            return NOTHING  # started and ended by the break-glass services only
+        governed = organizations_granting(user, "consent.view_breakglassaccess")
+        return Q(user_id=user.pk) | Q(client__organization_id__in=governed)
+
+
+@register(ExchangeUseCase)
+class ExchangeUseCasePolicy(AccessPolicy):
+    """The catalog is open to every signed-in user (it says what is shared); governance maintains it."""
+
+    def q(self, user, action: Action) -> Q:
+        if action == Action.VIEW:
+            return EVERYTHING
+        if organizations_granting(user, f"consent.{action.value}_exchangeusecase").exists():
+            return EVERYTHING
+        return NOTHING

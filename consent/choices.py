@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from coordination.purpose import PurposeOfUse as PurposeOfUse  # the one list, re-exported here
+
 
 class ConsentStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -20,24 +22,6 @@ class ConsentMethod(models.TextChoices):
 class ProvisionType(models.TextChoices):
     PERMIT = "permit", "Permit"
     DENY = "deny", "Deny"
-
-
-class PurposeOfUse(models.TextChoices):
-    TREAT = "TREAT", "Treatment"
-    COC = "COC", "Coordination of care"
-    ETREAT = "ETREAT", "Emergency treatment"
-    BTG = "BTG", "Break the glass"
-    HPAYMT = "HPAYMT", "Payment"
-    ELIGDTRM = "ELIGDTRM", "Eligibility determination"
-    ENROLLM = "ENROLLM", "Enrollment"
-    HOPERAT = "HOPERAT", "Healthcare operations"
-    CAREMGT = "CAREMGT", "Care management"
-    HQUALIMP = "HQUALIMP", "Quality improvement"
-    PERFMSR = "PERFMSR", "Performance measurement"
-    HRESCH = "HRESCH", "Research"
-    PUBHLTH = "PUBHLTH", "Public health"
-    PATRQT = "PATRQT", "Patient requested"
-    HMARKT = "HMARKT", "Marketing"
 
 
 # A permit for the general purpose covers its specializations (HL7 ActReason hierarchy).

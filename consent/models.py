@@ -86,3 +86,67 @@ class ConsentProvision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} {', '.join(self.data_categories)} for {', '.join(self.purposes)}"
+
+
+class BreakGlassAccess(models.Model):
+    """A time-boxed emergency override (purpose BTG) for one client, with the reason typed by the user.
+
+    It opens the client's data that consent withholds on referrals the user can already see; it never
+    widens which referrals they see. Starting one alerts the custodian's governance leads.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass")
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="break_glass")
+    reason = models.TextField()
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccessManager()
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["user", "client", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(
+                name="break_glass_expires_after_start", condition=models.Q(expires_at__gt=models.F("started_at"))
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Break-glass by {self.user} for {self.client} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class ExchangeUseCase(models.Model):
+    """The exchange catalog: for one use case, which data elements each receiving role gets, and why.
+
+    Governance keeps it in the admin. A provider's view of a referral shows only the elements its use case
+    lists for the viewer's role (minimum necessary), further narrowed by the client's consent.
+    """
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    referral_categories = models.JSONField(
+        default=list, blank=True, help_text="SDOH needs this use case covers (empty: any need)."
+    )
+    receiving_role = models.CharField(max_length=30, help_text="The role of the receiving staff member.")
+    data_elements = models.JSONField(default=list, help_text="Client and referral fields that role receives.")
+    purpose = models.CharField(max_length=10, default="COC")
+    sending_party = models.CharField(max_length=200, blank=True)
+    receiving_party = models.CharField(max_length=200, blank=True)
+    consent_rule = models.TextField(blank=True)
+    testing_notes = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccessManager()
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -21,6 +21,8 @@ class ActingContext:
     source: str = "system"
     remote_addr: str = ""
     user_agent: str = ""
+    # Why this request reads client data (HL7 ActReason); empty: the actor's role default.
+    purpose: str = ""
     # Per-request memo (e.g. the actor's memberships for audit rows); never shared between requests.
     memo: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -92,6 +94,10 @@ class RequestContextMiddleware:
 def set_request_user(user) -> None:
     """DRF token auth happens after middleware; record the authenticated user on the context."""
     _current.set(replace(current(), user=user, memo={}))
+
+
+def set_request_purpose(purpose: str) -> None:
+    _current.set(replace(current(), purpose=purpose))
 
 
 def history_user(instance=None, request=None, **kwargs):

@@ -18,9 +18,11 @@ from django.utils import timezone
 from audit.choices import AuditAction
 from audit.services import audit_record
 from clients.models import Client
-from consent.choices import DataCategory, PurposeOfUse
+from consent.choices import NAMED_RECIPIENT_ONLY, DataCategory, PurposeOfUse
 from consent.models import Consent
 from consent.policy import Decision, active_consents, active_consents_of, disclosure_decision
+from coordination import context
+from coordination.purpose import has_live_break_glass
 from providers.models import Organization
 
 from .choices import Side
@@ -103,12 +105,17 @@ def referral_data_categories(referral: Referral) -> list[str]:
 
 
 def referral_decision(
-    referral: Referral, recipient: Organization, *, consents: list[Consent] | None = None, today=None
+    referral: Referral,
+    recipient: Organization,
+    *,
+    consents: list[Consent] | None = None,
+    today=None,
+    purpose: str = REFERRAL_PURPOSE,
 ) -> Decision:
     return disclosure_decision(
         client=referral.client,
         recipient=recipient,
-        purpose=REFERRAL_PURPOSE,
+        purpose=purpose,
         categories=referral_data_categories(referral),
         consents=consents,
         today=today,
@@ -126,6 +133,15 @@ class DisclosureCache:
             for consent in active_consents_of(client_ids, self.today):
                 self._consents[consent.client_id].append(consent)
         self._loaded = client_ids
+        self._break_glass: dict[object, bool] = {}
+
+    def break_glass(self, user, client_id) -> bool:
+        """Whether `user` holds a live emergency access for this client (asked once per client)."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return False
+        if client_id not in self._break_glass:
+            self._break_glass[client_id] = has_live_break_glass(user, client_id)
+        return self._break_glass[client_id]
 
     def consents_for(self, client: Client) -> list[Consent]:
         if client.pk not in self._loaded:
@@ -139,12 +155,15 @@ def referral_disclosure(
 ) -> ReferralDisclosure:
     """What this viewer sees of the referral's client data, and what is withheld and why."""
     client = referral.client
+    purpose = context.current().purpose or REFERRAL_PURPOSE
     if Side.REFERRER in sides and referral.referring_organization_id == client.organization_id:
-        return ReferralDisclosure(client=_client_values(client, REFERRER_CLIENT_FIELDS))
+        return ReferralDisclosure(client=_client_values(client, REFERRER_CLIENT_FIELDS), purpose=purpose)
     recipients = _recipients(referral, sides, viewer_organizations)
     cache = cache or DisclosureCache()
+    # Break-the-glass is decided like care coordination, then opens what consent withheld (Part 2 aside).
+    asked = REFERRAL_PURPOSE if purpose == PurposeOfUse.BTG else purpose
     decisions = [
-        referral_decision(referral, recipient, consents=cache.consents_for(client), today=cache.today)
+        referral_decision(referral, recipient, consents=cache.consents_for(client), today=cache.today, purpose=asked)
         for recipient in recipients
     ]
     categories = set(referral_data_categories(referral)) | set(CLIENT_FIELD_CATEGORIES.values())
@@ -157,6 +176,10 @@ def referral_disclosure(
     for category in categories - permitted:
         withheld.setdefault(category, "no organization of yours may see it")
     relied_on = tuple(dict.fromkeys(c for d in decisions for c in d.consents))
+    if purpose == PurposeOfUse.BTG and cache.break_glass(context.current().user, client.pk):
+        opened = categories - permitted - set(NAMED_RECIPIENT_ONLY)
+        permitted |= opened
+        withheld = {c: r for c, r in withheld.items() if c not in opened}
     allowed_client_fields = [f for f in PROVIDER_CLIENT_FIELDS if f == "id" or CLIENT_FIELD_CATEGORIES[f] in permitted]
     hidden = {f for f, c in REFERRAL_FIELD_CATEGORIES.items() if c not in permitted}
     return ReferralDisclosure(
@@ -164,6 +187,7 @@ def referral_disclosure(
         hidden_fields=frozenset(hidden | (set(PROVIDER_CLIENT_FIELDS) - set(allowed_client_fields))),
         withheld={c: r for c, r in withheld.items() if c in categories},
         consents=relied_on,
+        purpose=purpose,
     )
 
 

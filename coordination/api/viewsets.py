@@ -18,8 +18,9 @@ from rest_framework.viewsets import GenericViewSet
 
 from audit.choices import AuditAction
 from audit.services import audit_hidden_object, audit_record
+from coordination import purpose
 from coordination.access import Action
-from coordination.context import set_request_user
+from coordination.context import set_request_purpose, set_request_user
 
 VIEWSET_ACTIONS = {
     "list": Action.VIEW,
@@ -49,6 +50,18 @@ class AccessGenericViewSet(GenericViewSet):
         super().initial(request, *args, **kwargs)
         # Whatever authenticated the request, audit rows name that user.
         set_request_user(request.user)
+        self._set_purpose(request)
+
+    def _set_purpose(self, request) -> None:
+        """The caller's purpose of use (`X-Purpose-Of-Use`, else the role default); a refused one is a 403."""
+        if not request.user.is_authenticated:
+            return
+        requested = request.headers.get(purpose.HEADER, "")
+        try:
+            set_request_purpose(purpose.resolve_purpose(request.user, purpose.active_roles(request.user), requested))
+        except purpose.PurposeRefused as refused:
+            purpose.refuse_purpose(requested, refused)
+            raise PermissionDenied({"detail": refused.message, "code": "purpose_refused"}) from None
 
     def get_access_action(self) -> Action:
         if self.access_action is not None:
