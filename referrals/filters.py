@@ -65,4 +65,4 @@ class ReferralFilter(django_filters.FilterSet):
         return queryset.filter(q) if value else queryset.exclude(q)
 
     def filter_text(self, queryset, name, value):
-        return text_search(queryset, value)
+        return text_search(queryset, value, actor=getattr(self.request, "user", None))

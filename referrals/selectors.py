@@ -124,12 +124,17 @@ def workload_by_person(referrals: QuerySet[Referral], person_field: str) -> list
     )
 
 
-def text_search(referrals: QuerySet[Referral], q: str) -> QuerySet[Referral]:
-    """Match the reference, client name, service or provider name, term by term."""
+def text_search(referrals: QuerySet[Referral], q: str, *, actor=None) -> QuerySet[Referral]:
+    """Match the reference, service or provider name and, for the client's own organization, the client's name.
+
+    Names are matched only where the searcher may read the client record itself: a provider whose consent
+    withholds the name must not learn it by searching for it (a match count is a disclosure too).
+    """
+    name_scope = Q(client__organization_id__in=organizations_granting(actor, "clients.view_client")) if actor else Q()
     for term in q.split()[:6]:
+        names = Q(client__given_name__icontains=term) | Q(client__family_name__icontains=term)
         referrals = referrals.filter(
-            Q(client__given_name__icontains=term)
-            | Q(client__family_name__icontains=term)
+            (names & name_scope)
             | Q(service__name__icontains=term)
             | Q(receiving_organization__name__icontains=term)
             | Q(id__istartswith=term.lower())

@@ -222,3 +222,16 @@ def test_detail_page__provider_sees_withheld_after_revocation(
     assert "Withheld (no consent)" in body
     assert county_client.phone not in body
     assert sent.reason not in body
+
+
+def test_search_by_client_name__only_where_the_searcher_may_read_the_client(
+    api, make_referral, county_client, case_manager, provider_intake
+):
+    sent = make_referral("sent")
+    by_name = "/api/v1/referrals/?q=Lopez"
+    assert [r["id"] for r in api.as_user(case_manager).get(by_name).json()["results"]] == [str(sent.pk)]
+    # The provider may see the name under consent, but searching by it would also work after a revocation:
+    # so names are never searchable from the receiving side; the reference is.
+    assert api.as_user(provider_intake).get(by_name).json()["count"] == 0
+    by_reference = f"/api/v1/referrals/?q={sent.reference}"
+    assert api.as_user(provider_intake).get(by_reference).json()["count"] == 1
