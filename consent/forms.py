@@ -1,4 +1,4 @@
-"""Page forms for recording and revoking consent. They parse and label; the services decide.
+"""Page forms for recording and revoking consent and for breaking the glass. They parse and label; services decide.
 
 `consent_record` answers with errors keyed like "date", "signed_form", "provisions", "provisions[0]" or
 "provisions[0].purposes"; `add_record_errors` puts each next to the field it is about.
@@ -249,3 +249,41 @@ class RevokeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, label_suffix="", **kwargs)
+
+
+BREAK_GLASS_MINUTES = (15, 30, 60, 120)
+
+
+def _duration(minutes: int) -> str:
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = minutes // 60
+    return f"{hours} hour{'s' if hours > 1 else ''}"
+
+
+class BreakGlassForm(forms.Form):
+    """Emergency access to what consent withholds: why (typed, not picked) and for how long."""
+
+    reason = forms.CharField(
+        label="What is the emergency?",
+        max_length=2000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Describe the emergency."},
+        help_text="Governance reads this. For example: client in crisis at our door, need the safety plan now.",
+    )
+    minutes = forms.TypedChoiceField(
+        label="For how long?",
+        choices=[(m, _duration(m)) for m in BREAK_GLASS_MINUTES],
+        coerce=int,
+        initial=60,
+        error_messages={"invalid_choice": "Choose one of the listed durations."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """`break_glass_start` errors ({"reason": [...], "minutes": [...]}) next to their fields."""
+        for field, messages in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)

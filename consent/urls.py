@@ -10,4 +10,5 @@ urlpatterns = [
     path("client/<uuid:pk>/new/provision/", views.provision_form, name="provision_form"),
     path("<uuid:pk>/revoke/", views.revoke, name="revoke"),
     path("<uuid:pk>/form/", views.signed_form, name="signed_form"),
+    path("break-glass/<uuid:pk>/end/", views.break_glass_end_page, name="break_glass_end"),
 ]

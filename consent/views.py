@@ -1,4 +1,5 @@
-"""Consent pages: a client's consents, recording one, revoking one, downloading its signed form.
+"""Consent pages: a client's consents, recording one, revoking one, downloading its signed form; ending an
+emergency (break-the-glass) access.
 
 Only the custodian's staff and its governance leads see consents; everyone else gets the same 404 as
 for a missing client or consent, with the denial audited. Governance leads read but do not record or
@@ -18,16 +19,21 @@ from django.db.models import Prefetch
 from django.forms.utils import ErrorDict
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
 from audit.choices import AuditAction, Outcome
 from audit.services import audit_hidden_object, audit_record
 from clients.models import Client
+from coordination import purpose
 from coordination.access import Action
 from providers.access import holds_permission, organizations_granting
 from providers.choices import PartnerCategory
+from providers.models import Organization
 
+from .break_glass import break_glass_end
 from .choices import ConsentStatus, DataCategory, ProvisionType, PurposeOfUse
 from .forms import (
     MAX_PROVISIONS,
@@ -37,7 +43,8 @@ from .forms import (
     add_record_errors,
     with_one_more_provision,
 )
-from .models import Consent, ConsentProvision
+from .models import BreakGlassAccess, Consent, ConsentProvision
+from .policy import _covers_purpose, _covers_recipient
 from .services import consent_record, consent_revoke
 
 REVOCABLE = (ConsentStatus.ACTIVE, ConsentStatus.DRAFT)
@@ -133,9 +140,8 @@ def _status(consent: Consent, expired: bool) -> tuple[str, str]:
     return consent.status, consent.get_status_display()
 
 
-def _consent_rows(request: HttpRequest, client: Client) -> list[ConsentRow]:
+def consent_rows(user, client: Client) -> list[ConsentRow]:
     """The client's consents the user may see, with provisions and who recorded them (four queries)."""
-    user = request.user
     provisions = ConsentProvision.objects.visible_to(user, Action.VIEW).prefetch_related("organizations")
     consents = (
         Consent.objects.visible_to(user, Action.VIEW)
@@ -160,6 +166,43 @@ def _row(consent: Consent, provisions: list[ConsentProvision], today: datetime.d
     )
 
 
+def _day(value: datetime.date) -> str:
+    return f"{value:%b} {value.day}, {value:%Y}"
+
+
+def lapsed_consent_notes(
+    *, client: Client, recipient: Organization, purpose: str, categories, today: datetime.date | None = None
+) -> dict[str, str]:
+    """Per category, when consent that covered `recipient` for `purpose` stopped: withdrawn or expired.
+
+    For the receiving side's withheld banner: it names only the date, never the consent's contents.
+    """
+    today = today or timezone.localdate()
+    categories = list(categories)
+    consents = Consent.objects.filter(
+        client=client, status__in=[ConsentStatus.ACTIVE, ConsentStatus.INACTIVE]
+    ).prefetch_related(Prefetch("provisions", queryset=ConsentProvision.objects.prefetch_related("organizations")))
+    latest: dict[str, tuple[datetime.date, str]] = {}
+    for consent in consents:
+        revoked_on = timezone.localdate(consent.revoked_at) if consent.revoked_at else None
+        for provision in consent.provisions.all():
+            if provision.type != ProvisionType.PERMIT or not _covers_purpose(provision, purpose):
+                continue
+            if consent.status == ConsentStatus.INACTIVE and revoked_on:
+                if provision.end is not None and provision.end < revoked_on:
+                    continue  # it had already run out: the withdrawal changed nothing
+                when, note = revoked_on, f"Consent for this was withdrawn on {_day(revoked_on)}."
+            elif consent.status == ConsentStatus.ACTIVE and provision.end is not None and provision.end < today:
+                when, note = provision.end, f"Consent for this expired on {_day(provision.end)}."
+            else:
+                continue
+            for category in categories:
+                covered = category in provision.data_categories and _covers_recipient(provision, recipient, category)
+                if covered and (category not in latest or latest[category][0] < when):
+                    latest[category] = (when, note)
+    return {category: note for category, (_, note) in latest.items()}
+
+
 # Pages
 
 
@@ -167,7 +210,7 @@ def _row(consent: Consent, provisions: list[ConsentProvision], today: datetime.d
 @require_GET
 def client_consents(request: HttpRequest, pk) -> HttpResponse:
     client = _client_with_consents(request, pk)
-    rows = _consent_rows(request, client)
+    rows = consent_rows(request.user, client)
     audit_record(
         action=AuditAction.CONSENT_LISTED,
         client_id=client.pk,
@@ -305,3 +348,54 @@ def signed_form(request: HttpRequest, pk) -> FileResponse:
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# Break the glass: the browser session acts under BTG while the emergency access lasts
+
+
+BREAK_GLASS_SESSION_KEY = "break_glass"
+
+
+def break_glass_session_start(request: HttpRequest, access: BreakGlassAccess, client_name: str) -> None:
+    """From now on this session's pages act under BTG; the header shows whose data and until when."""
+    request.session[purpose.SESSION_KEY] = purpose.PurposeOfUse.BTG
+    request.session[BREAK_GLASS_SESSION_KEY] = {
+        "id": str(access.pk),
+        "client": client_name,
+        "until": f"{timezone.localtime(access.expires_at):%H:%M}",
+    }
+
+
+def break_glass_session_end(request: HttpRequest) -> None:
+    """Back to the role's everyday purpose."""
+    request.session.pop(purpose.SESSION_KEY, None)
+    request.session.pop(BREAK_GLASS_SESSION_KEY, None)
+
+
+@login_required
+@require_POST
+def break_glass_end_page(request: HttpRequest, pk) -> HttpResponse:
+    """End emergency access (the header's button); only the person who started it can."""
+    access = BreakGlassAccess.objects.visible_to(request.user, Action.VIEW).filter(pk=pk).first()
+    if access is None:
+        audit_hidden_object(BreakGlassAccess, pk=pk)
+        raise Http404("No such emergency access.")
+    break_glass_end(actor=request.user, access=access)  # PermissionDenied (403) for someone else's
+    break_glass_session_end(request)
+    messages.success(request, "Emergency access ended. You see what consent allows again.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("home")
+    return redirect(target)
+
+
+def audit_break_glass_refused(client_pk, requested, refused: PermissionDenied) -> None:
+    """A refused emergency access (role, or no referral for the client): a denied row, like a hidden read."""
+    audit_record(
+        action=AuditAction.OBJECT_ACCESS_DENIED,
+        outcome=Outcome.DENIED,
+        outcome_reason=str(refused),
+        subtype="break-glass",
+        client_id=client_pk,
+        detail={"model": BreakGlassAccess._meta.label, "lookup": {"client": str(requested)}},
+    )

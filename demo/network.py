@@ -733,3 +733,77 @@ REFERRALS = [
         ],
     },
 ]
+
+# The exchange catalog: what each receiving role gets for each use case, before consent narrows it.
+# An intake worker gets the elements of every entry that covers the referral's need, plus the default
+# entry's (any need). Roles with no entry (supervisors, partner systems) get the portal's default set.
+_INTAKE_BASE = [
+    "given_name",
+    "family_name",
+    "phone",
+    "preferred_contact_method",
+    "preferred_language",
+    "interpreter_needed",
+    "category",
+    "urgency",
+    "reason",
+    "contact_constraints",
+    "safe_contact_times",
+    "sensitive_categories",
+    "language",
+]
+_CONSENT_RULE = (
+    "An active consent permitting the provider (by name or partner category) to receive demographics, contact "
+    "details and the referral reason for coordination of care (COC), plus each sensitive category the referral "
+    "carries; substance-use (42 CFR Part 2) data only with a consent naming the provider itself."
+)
+EXCHANGE_CATALOG = [
+    {
+        "slug": "care-coordination-referral",
+        "name": "Care coordination referral",
+        "referral_categories": [],
+        "receiving_role": "provider_intake",
+        "data_elements": _INTAKE_BASE,
+        "purpose": "COC",
+        "sending_party": "County case manager (Lakeside County Human Services)",
+        "receiving_party": "Community provider intake worker",
+        "consent_rule": _CONSENT_RULE,
+        "testing_notes": "Golden tests: tests/api/test_referral_fields_golden.py. Re-test when a field is added.",
+    },
+    {
+        "slug": "housing-referral",
+        "name": "Housing referral",
+        "referral_categories": ["housing-instability", "homelessness", "inadequate-housing"],
+        "receiving_role": "provider_intake",
+        "data_elements": [*_INTAKE_BASE, "risk_flags", "eligibility_basis", "eligibility_note"],
+        "purpose": "COC",
+        "sending_party": "County case manager (Lakeside County Human Services)",
+        "receiving_party": "Housing provider intake worker",
+        "consent_rule": _CONSENT_RULE + " Housing needs also need the housing category.",
+        "testing_notes": "Check that a housing-only consent hides risk flags and that no street address is sent.",
+    },
+    {
+        "slug": "food-referral",
+        "name": "Food referral",
+        "referral_categories": ["food-insecurity"],
+        "receiving_role": "provider_intake",
+        "data_elements": [*_INTAKE_BASE, "postal_code", "eligibility_basis", "eligibility_note"],
+        "purpose": "COC",
+        "sending_party": "County case manager (Lakeside County Human Services)",
+        "receiving_party": "Food bank intake worker",
+        "consent_rule": _CONSENT_RULE,
+        "testing_notes": "The postal code picks the pantry or delivery route; risk flags are not needed.",
+    },
+    {
+        "slug": "behavioral-health-referral",
+        "name": "Behavioral health referral",
+        "referral_categories": ["stress", "social-connection"],
+        "receiving_role": "provider_intake",
+        "data_elements": [*_INTAKE_BASE, "birth_date", "risk_flags", "eligibility_basis", "eligibility_note"],
+        "purpose": "COC",
+        "sending_party": "County case manager (Lakeside County Human Services)",
+        "receiving_party": "Behavioral health intake worker",
+        "consent_rule": _CONSENT_RULE + " Behavioral health content needs the behavioral-health category.",
+        "testing_notes": "Check self-harm and violence risk flags reach intake, and Part 2 only with a naming consent.",
+    },
+]

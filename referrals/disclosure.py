@@ -12,16 +12,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache as _once
 
 from django.utils import timezone
 
 from audit.choices import AuditAction
 from audit.services import audit_record
 from clients.models import Client
+from consent.catalog import ExchangeCatalog
 from consent.choices import NAMED_RECIPIENT_ONLY, DataCategory, PurposeOfUse
 from consent.models import Consent
 from consent.policy import Decision, active_consents, active_consents_of, disclosure_decision
 from coordination import context
+from coordination.memberships import active_memberships
 from coordination.purpose import has_live_break_glass
 from providers.models import Organization
 
@@ -74,7 +77,26 @@ PROVIDER_CLIENT_FIELDS = (
     "preferred_language",
     "interpreter_needed",
 )
+# The order client fields are shown in: the provider's usual ones first.
+_CLIENT_FIELD_ORDER = tuple(dict.fromkeys(f for f in (*PROVIDER_CLIENT_FIELDS, *CLIENT_FIELD_CATEGORIES) if f != "id"))
 REFERRAL_PURPOSE = PurposeOfUse.COC
+# What the provider is asked to do, and how fast: always shown to the receiving side. The chosen service
+# names the need anyway, so hiding the need would protect nothing and only confuse the provider.
+ROUTING_FIELDS = frozenset({"category", "urgency"})
+
+
+@_once
+def template_fields() -> tuple[str, ...]:
+    """The referral template's fields (`referrals.services` imports this module, so asked at call time)."""
+    from .services import TEMPLATE_FIELDS
+
+    return tuple(TEMPLATE_FIELDS)
+
+
+@_once
+def default_elements() -> frozenset[str]:
+    """Without an exchange catalog entry for the viewer's role: those client fields and the whole template."""
+    return frozenset({*PROVIDER_CLIENT_FIELDS, *template_fields()}) - {"id"}
 
 
 @dataclass(frozen=True)
@@ -134,6 +156,26 @@ class DisclosureCache:
                 self._consents[consent.client_id].append(consent)
         self._loaded = client_ids
         self._break_glass: dict[object, bool] = {}
+        self._catalog: ExchangeCatalog | None = None
+        self._roles: dict[object, dict[object, frozenset[str]]] = {}
+
+    @property
+    def catalog(self) -> ExchangeCatalog:
+        """The active exchange catalog (one query per request, whatever the number of referrals)."""
+        if self._catalog is None:
+            self._catalog = context.memoized(("exchange-catalog",), ExchangeCatalog.load)
+        return self._catalog
+
+    def roles_at(self, user) -> dict[object, frozenset[str]]:
+        """organization id -> the user's active roles there (from the request's one membership lookup)."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return {}
+        if user.pk not in self._roles:
+            roles: dict[object, set[str]] = defaultdict(set)
+            for membership in active_memberships(user):
+                roles[membership.organization_id].add(membership.role)
+            self._roles[user.pk] = {org: frozenset(r) for org, r in roles.items()}
+        return self._roles[user.pk]
 
     def break_glass(self, user, client_id) -> bool:
         """Whether `user` holds a live emergency access for this client (asked once per client)."""
@@ -180,15 +222,48 @@ def referral_disclosure(
         opened = categories - permitted - set(NAMED_RECIPIENT_ONLY)
         permitted |= opened
         withheld = {c: r for c, r in withheld.items() if c not in opened}
-    allowed_client_fields = [f for f in PROVIDER_CLIENT_FIELDS if f == "id" or CLIENT_FIELD_CATEGORIES[f] in permitted]
-    hidden = {f for f, c in REFERRAL_FIELD_CATEGORIES.items() if c not in permitted}
+    elements = _exchanged_elements(referral, recipients, cache)
+    client_fields = [f for f in _CLIENT_FIELD_ORDER if f in elements and CLIENT_FIELD_CATEGORIES[f] in permitted]
+    hidden = {
+        f
+        for f in template_fields()
+        if f not in ROUTING_FIELDS and (f not in elements or not _template_field_permitted(referral, f, permitted))
+    }
     return ReferralDisclosure(
-        client=_client_values(client, allowed_client_fields),
-        hidden_fields=frozenset(hidden | (set(PROVIDER_CLIENT_FIELDS) - set(allowed_client_fields))),
+        client=_client_values(client, ["id", *client_fields]),
+        hidden_fields=frozenset(hidden | (set(CLIENT_FIELD_CATEGORIES) - set(client_fields))),
         withheld={c: r for c, r in withheld.items() if c in categories},
         consents=relied_on,
         purpose=purpose,
     )
+
+
+def _exchanged_elements(referral: Referral, recipients: list[Organization], cache: DisclosureCache) -> frozenset[str]:
+    """What the exchange catalog lists for the viewer's roles at the receiving organization(s).
+
+    Per organization: the union over the viewer's roles there of each role's catalog fields for this need
+    (the default when no entry applies to the role). Across several organizations (a share), only what
+    every one of them gets, as with consent. Not listed means not shown; it is not "withheld", which
+    is consent's word.
+    """
+    roles_at = cache.roles_at(context.current().user)
+    per_organization = []
+    for recipient in recipients:
+        elements: set[str] = set()
+        for role in roles_at.get(recipient.pk, ()):
+            listed = cache.catalog.fields(referral_category=referral.category, role=role)
+            elements |= default_elements() if listed is None else listed
+        per_organization.append(frozenset(elements) if roles_at.get(recipient.pk) else default_elements())
+    return frozenset.intersection(*per_organization) if per_organization else frozenset()
+
+
+def _template_field_permitted(referral: Referral, name: str, permitted: set) -> bool:
+    """Consent's say on one referral template field: a need or sensitive label discloses its category."""
+    if name in REFERRAL_FIELD_CATEGORIES and REFERRAL_FIELD_CATEGORIES[name] not in permitted:
+        return False
+    if name in ("reason", "sensitive_categories"):
+        return all(c in permitted for c in referral.sensitive_categories or [])
+    return True
 
 
 def _recipients(referral: Referral, sides: frozenset[Side], viewer_organizations: Iterable) -> list[Organization]:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views.detail import break_glass
 
 app_name = "referrals"
 
@@ -17,4 +18,5 @@ urlpatterns = [
     path("<uuid:pk>/reroute/", views.reroute, name="reroute"),
     path("<uuid:pk>/assign/", views.assign_worker, name="assign_worker"),
     path("<uuid:pk>/share/", views.share, name="share"),
+    path("<uuid:pk>/break-glass/", break_glass, name="break_glass"),
 ]

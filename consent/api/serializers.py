@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 
+from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -16,7 +17,7 @@ from providers.choices import PartnerCategory
 from providers.models import Organization
 
 from ..choices import ConsentMethod, ConsentStatus, DataCategory, ProvisionType, PurposeOfUse, RevocationMethod
-from ..models import Consent, ConsentProvision
+from ..models import BreakGlassAccess, Consent, ConsentProvision
 from ..services import RECORDABLE_STATUSES
 from ..validation import validate_data_categories, validate_partner_categories, validate_purposes
 
@@ -291,3 +292,32 @@ class ConsentValidationErrorSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages per field; provision fields are named like `provisions[0].purposes`.",
     )
+
+
+# --- break the glass -----------------------------------------------------------------------------------
+
+
+class BreakGlassSerializer(serializers.ModelSerializer):
+    """An emergency access: whose, for which client, why, and for how long."""
+
+    client = serializers.PrimaryKeyRelatedField(read_only=True, pk_field=serializers.UUIDField())
+    user = ConsentPersonSerializer(read_only=True, help_text="Who started it (the only one who can end it).")
+    live = serializers.SerializerMethodField(help_text="Whether it is running now (not ended, not expired).")
+
+    class Meta:
+        model = BreakGlassAccess
+        fields = ["id", "client", "user", "reason", "started_at", "expires_at", "ended_at", "live"]
+        read_only_fields = fields
+
+    def get_live(self, access: BreakGlassAccess) -> bool:
+        return access.ended_at is None and access.expires_at > timezone.now()
+
+
+class BreakGlassStartSerializer(StrictSerializer):
+    """An emergency access to start: `consent.break_glass` decides who may, and checks reason and length."""
+
+    client = serializers.UUIDField(help_text="The client of a referral you can see whose data consent withholds.")
+    reason = serializers.CharField(
+        max_length=2000, allow_blank=True, help_text="The emergency, in your words (at least 15 characters)."
+    )
+    minutes = serializers.IntegerField(required=False, default=60, help_text="How long: 5 to 240 minutes (60).")

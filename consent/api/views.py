@@ -1,13 +1,16 @@
-"""Consent over the API: a client's consents (`/clients/{client_pk}/consents/`), one consent, and its revocation.
+"""Consent over the API: a client's consents (`/clients/{client_pk}/consents/`), one consent, its revocation,
+and break-the-glass emergency accesses (`/break-glass/`).
 
 Thin views over `consent.services`; access and audit come from the base viewset. The client in the
 path is looked up through `Client.objects.visible_to` (404 when hidden, and the hidden read audited like
 any other); consents come from the base `get_queryset`, so only the custodian organization's staff and
-its governance leads ever see one.
+its governance leads ever see one. Emergency accesses are started and ended by `consent.break_glass`;
+refused starts are audited here.
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
@@ -26,9 +29,13 @@ from coordination.access import Action
 from coordination.api.viewsets import AccessGenericViewSet, AuditReads
 from providers.access import holds_permission
 
-from ..models import Consent, ConsentProvision
+from ..break_glass import break_glass_end, break_glass_start
+from ..models import BreakGlassAccess, Consent, ConsentProvision
 from ..services import consent_record, consent_revoke
+from ..views import audit_break_glass_refused
 from .serializers import (
+    BreakGlassSerializer,
+    BreakGlassStartSerializer,
     ConsentCreateSerializer,
     ConsentRevokeSerializer,
     ConsentSerializer,
@@ -152,3 +159,78 @@ class ConsentViewSet(AccessGenericViewSet):
         serializer.is_valid(raise_exception=True)
         revoked = consent_revoke(actor=request.user, consent=consent, **serializer.validated_data)
         return self._respond(revoked)
+
+
+BREAK_GLASS_FORBIDDEN = OpenApiResponse(
+    description="Your role may not break the glass, or you see no referral for that client (`detail` says which)."
+)
+NO_REFERRAL = "Emergency access opens withheld data on a referral you can see; there is none."
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description=(
+            "Emergency accesses: your own, and (for governance leads) those on their organization's clients, "
+            "newest first."
+        ),
+        responses={200: BreakGlassSerializer(many=True)},
+    ),
+    create=extend_schema(
+        description=(
+            "Break the glass: for `minutes` (5 to 240, default 60), requests you send with "
+            "`X-Purpose-Of-Use: BTG` see the client's data that consent withholds on referrals you can already see "
+            "(substance-use data under 42 CFR Part 2 stays withheld). Needs a care role, a referral for the client "
+            "and a reason of at least 15 characters. Recorded in the audit trail; the client's organization's "
+            "governance leads are emailed."
+        ),
+        request=BreakGlassStartSerializer,
+        responses={201: BreakGlassSerializer, 400: INVALID, 403: BREAK_GLASS_FORBIDDEN},
+    ),
+)
+class BreakGlassViewSet(AccessGenericViewSet):
+    queryset = BreakGlassAccess.objects.select_related("user").order_by("-started_at", "id")
+    serializer_class = BreakGlassSerializer
+    parser_classes = [JSONParser]
+    filter_backends = []
+    filterset_class = None
+
+    def _respond(self, access: BreakGlassAccess, status_code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.queryset.visible_to(self.request.user, Action.VIEW).filter(pk=access.pk).first()
+        if fresh is None:
+            raise Http404
+        return Response(self.get_serializer(fresh).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = BreakGlassStartSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        # A missing client gets the same refusal as one without a referral the caller sees.
+        client = Client.objects.filter(pk=data["client"]).first()
+        try:
+            if client is None:
+                raise DjangoPermissionDenied(NO_REFERRAL)
+            access = break_glass_start(
+                actor=request.user, client=client, reason=data["reason"], minutes=data["minutes"]
+            )
+        except DjangoPermissionDenied as refused:
+            audit_break_glass_refused(client.pk if client else None, data["client"], refused)
+            raise PermissionDenied(str(refused)) from None
+        return self._respond(access, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        description=(
+            "End your emergency access now (ending one that already ended or expired changes nothing). Only the "
+            "person who started it can end it. Recorded in the audit trail."
+        ),
+        request=None,
+        responses={
+            200: BreakGlassSerializer,
+            403: OpenApiResponse(description="Someone else started it."),
+            404: OpenApiResponse(description="No such emergency access, or not one you may see."),
+        },
+    )
+    @action(detail=True, methods=["post"], access_action=Action.VIEW, parser_classes=[JSONParser])
+    def end(self, request, *args, **kwargs):
+        # VIEW: the policy lets no one change an access directly; the service checks it is the caller's own.
+        ended = break_glass_end(actor=request.user, access=self.get_object())
+        return self._respond(ended)

@@ -17,12 +17,24 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from audit.choices import AuditAction
+from audit.services import audit_record
 from clients.models import Client
+from consent.break_glass import break_glass_start, live_break_glass
+from consent.forms import BreakGlassForm
+from consent.views import (
+    audit_break_glass_refused,
+    break_glass_session_start,
+    consent_rows,
+    lapsed_consent_notes,
+)
+from coordination.purpose import PurposeOfUse, active_roles, purposes_for
+from providers.access import holds_permission
 
 from ..access import ReferralActor
 from ..assignment import referral_assign_worker, referral_share
 from ..choices import TERMINAL_STATUSES, Side, Status
-from ..disclosure import referral_disclosure
+from ..disclosure import REFERRAL_PURPOSE, disclosure_preview, referral_disclosure
 from ..errors import ConsentRequired, ReferralNotFound, TransitionConflict, WrongSide
 from ..forms import AssignWorkerForm, ServiceChoiceForm, ShareForm, TransitionForm, add_service_errors
 from ..routing import routing_options
@@ -68,6 +80,50 @@ def _action_forms(actor: ReferralActor, referral, bound: TransitionForm | None) 
     return forms
 
 
+def _withheld_rows(referral, disclosure, receiving: bool) -> list[tuple[str, str, str]]:
+    """(label, reason, note): the note says when the consent that covered the receiving provider lapsed."""
+    notes = {}
+    if receiving and disclosure.withheld and referral.receiving_organization is not None:
+        asked = REFERRAL_PURPOSE if disclosure.purpose == PurposeOfUse.BTG else disclosure.purpose
+        notes = lapsed_consent_notes(
+            client=referral.client,
+            recipient=referral.receiving_organization,
+            purpose=asked,
+            categories=disclosure.withheld,
+        )
+    return [
+        (label, reason, notes.get(code, ""))
+        for (label, reason), code in zip(disclosure.withheld_labels, disclosure.withheld, strict=True)
+    ]
+
+
+def _break_glass(request: HttpRequest, referral, disclosure, receiving: bool) -> dict:
+    """The emergency-access form for the receiving side when consent withholds something (or the live access)."""
+    if not (receiving and disclosure.withheld) or PurposeOfUse.BTG not in purposes_for(active_roles(request.user)):
+        return {}
+    live = live_break_glass(request.user, referral.client_id)
+    if live is not None and disclosure.purpose == PurposeOfUse.BTG:
+        return {"break_glass_live": live}
+    return {"break_glass_form": BreakGlassForm()}
+
+
+def _consent_summary(request: HttpRequest, referral) -> dict | None:
+    """For the referring side: the client's consents, and what they let the receiving provider see (audited)."""
+    client = referral.client
+    if not holds_permission(request.user, "consent.view_consent", client.organization):
+        return None
+    preview = disclosure_preview(referral)
+    relied_on = {str(c) for c in preview.consents}
+    rows = [(row, str(row.consent.pk) in relied_on) for row in consent_rows(request.user, client)]
+    audit_record(
+        action=AuditAction.CONSENT_LISTED,
+        subtype="referral-summary",
+        client_id=client.pk,
+        detail={"referral": str(referral.pk), "consent_ids": [str(row.consent.pk) for row, _ in rows]},
+    )
+    return {"rows": rows, "preview": preview}
+
+
 def _detail_context(request: HttpRequest, referral, *, bound: TransitionForm | None = None, conflict: str = "") -> dict:
     actor = ReferralActor(request.user).load_grants([referral])
     sides = actor.sides(referral)
@@ -102,6 +158,9 @@ def _detail_context(request: HttpRequest, referral, *, bound: TransitionForm | N
         else None,
         "share_form": ShareForm(colleagues=share_candidates(actor=request.user)) if may_share else None,
         "conflict": conflict,
+        "withheld_rows": _withheld_rows(referral, disclosure, Side.RECEIVER in sides),
+        "consent_summary": _consent_summary(request, referral) if Side.REFERRER in sides else None,
+        **_break_glass(request, referral, disclosure, Side.RECEIVER in sides),
         **template_context(referral),
     }
 
@@ -233,3 +292,29 @@ def share(request: HttpRequest, pk) -> HttpResponse:
     else:
         messages.success(request, f"Referral {referral.reference} is now shared with {colleague.username}.")
     return redirect("referrals:detail", pk=referral.pk)
+
+
+@login_required
+def break_glass(request: HttpRequest, pk) -> HttpResponse:
+    """Emergency access to what consent withholds on this referral; the session then acts under BTG."""
+    referral = load_referral(request, pk)
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            access = break_glass_start(actor=request.user, client=referral.client, **form.cleaned_data)
+        except PermissionDenied as refused:
+            audit_break_glass_refused(referral.client_id, referral.client_id, refused)
+            raise
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            break_glass_session_start(request, access, referral.client.full_name)
+            messages.warning(
+                request,
+                f"Emergency access started until {timezone.localtime(access.expires_at):%H:%M}. Governance has been "
+                "alerted and every view is recorded. End it as soon as you are done.",
+            )
+            return redirect("referrals:detail", pk=referral.pk)
+    audit_viewed(referral, subtype="break-glass")
+    context = {"referral": referral, "form": form}
+    return render(request, "consent/break_glass.html", context, status=400 if form.errors else 200)

@@ -4,8 +4,9 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from clients.models import Client
+from consent.catalog import ExchangeCatalog
 from consent.choices import DataCategory
-from consent.models import Consent, ConsentProvision
+from consent.models import Consent, ConsentProvision, ExchangeUseCase
 from consent.policy import active_consents, disclosure_decision
 from demo import network
 from providers.models import Membership, Organization, PostalCode, Service, ServiceArea, ServiceLanguage
@@ -29,6 +30,8 @@ MODELS = (
     ConsentProvision,
     Consent.history.model,
     ConsentProvision.history.model,
+    ExchangeUseCase,
+    ExchangeUseCase.history.model,
     AuditEvent,
 )
 
@@ -224,3 +227,39 @@ def test_seed_demo__consents_recorded_through_the_services_cover_every_sent_refe
         )
         assert decision.complete, (referral.client, referral.receiving_organization, decision.withheld)
         assert decision.consents, referral
+
+
+def test_seed_demo__exchange_catalog_is_seeded_once_and_restored_on_a_rerun(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", verbosity=0)
+    assert set(ExchangeUseCase.objects.values_list("slug", "receiving_role")) == {
+        ("care-coordination-referral", "provider_intake"),
+        ("housing-referral", "provider_intake"),
+        ("food-referral", "provider_intake"),
+        ("behavioral-health-referral", "provider_intake"),
+    }
+    catalog = ExchangeCatalog.load()
+    housing = catalog.fields(referral_category="homelessness", role="provider_intake")
+    food = catalog.fields(referral_category="food-insecurity", role="provider_intake")
+    other = catalog.fields(referral_category="transportation-insecurity", role="provider_intake")
+    # Intake gets contact details and constraints, the reason and (for housing) the risk flags; never the address.
+    assert {"phone", "contact_constraints", "safe_contact_times", "reason", "risk_flags"} <= housing
+    assert "risk_flags" not in food and "postal_code" in food
+    assert "risk_flags" not in other and "reason" in other
+    assert not {"address_line", "city", "county"} & (housing | food | other)
+    assert catalog.fields(referral_category="homelessness", role="provider_supervisor") is None
+
+    # A governance edit to a demo entry is put back by the next run, with one history row; nothing else changes.
+    housing_entry = ExchangeUseCase.objects.get(slug="housing-referral")
+    housing_entry.data_elements = ["reason"]
+    housing_entry.active = False
+    housing_entry.save()
+    before = _counts()
+    call_command("seed_demo", verbosity=0)
+    after = _counts()
+    housing_entry.refresh_from_db()
+    assert housing_entry.active and "risk_flags" in housing_entry.data_elements
+    assert after["consent.HistoricalExchangeUseCase"] == before["consent.HistoricalExchangeUseCase"] + 1
+    assert {k: v for k, v in after.items() if k != "consent.HistoricalExchangeUseCase"} == {
+        k: v for k, v in before.items() if k != "consent.HistoricalExchangeUseCase"
+    }

@@ -219,7 +219,7 @@ def test_detail_page__provider_sees_withheld_after_revocation(
     client.force_login(provider_intake)
     body = client.get(f"/referrals/{sent.pk}/").content.decode()
     assert "Some information is withheld" in body
-    assert "Withheld (no consent)" in body
+    assert "Not shared with you" in body
     assert county_client.phone not in body
     assert sent.reason not in body
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from clients.models import Client, ClientIdentifier
 from clients.services import client_create
-from consent.models import Consent
+from consent.catalog import validate_data_elements
+from consent.models import Consent, ExchangeUseCase
 from consent.services import consent_record, consent_revoke
 from coordination.context import acting_as
 from demo import network
@@ -48,6 +49,7 @@ class Command(BaseCommand):
             self._services(organizations)
             users = self._users(organizations)
             created = self._clients(organizations["lakeside-county"], users["casemanager"])
+            use_cases = self._catalog()
             # Before the referrals: sending one needs consent covering the receiving provider.
             consents = self._consents(organizations, users)
             referrals = self._referrals(organizations["lakeside-county"], users)
@@ -55,7 +57,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo network ready: {len(organizations)} organizations, {len(network.SERVICES)} services, "
                 f"{len(users)} users, {created} new clients, {consents} new consents, "
-                f"{referrals} new referral stories. "
+                f"{referrals} new referral stories, {use_cases} new exchange catalog entries. "
                 f"Password for every demo user: {network.DEMO_PASSWORD}"
             )
         )
@@ -234,6 +236,24 @@ class Command(BaseCommand):
                 )
             recorded += 1
         return recorded
+
+    @staticmethod
+    def _catalog() -> int:
+        """The exchange catalog entries, created or brought back to the demo's wording (saved only when changed)."""
+        created = 0
+        for data in network.EXCHANGE_CATALOG:
+            validate_data_elements(data["data_elements"])
+            use_case = ExchangeUseCase.objects.filter(slug=data["slug"]).first()
+            if use_case is None:
+                ExchangeUseCase.objects.create(**data, active=True)
+                created += 1
+                continue
+            changed = {k: v for k, v in {**data, "active": True}.items() if getattr(use_case, k) != v}
+            if changed:
+                for name, value in changed.items():
+                    setattr(use_case, name, value)
+                use_case.save(update_fields=[*changed, "updated_at"])
+        return created
 
     def _referrals(self, county: Organization, users: dict) -> int:
         """Tell each referral story through the real services, as the demo users; skip stories already told."""
