@@ -361,3 +361,21 @@ def audit_disclosure(referral: Referral, disclosure: ReferralDisclosure | None =
         consents=disclosure.consents,
         detail=detail,
     )
+
+
+def audit_listing(rows: list[tuple[Referral, ReferralDisclosure]], *, subtype: str = "", query: dict | None = None):
+    """One audit row per list read: every client shown, what consent withheld on which referral, the consents."""
+    withheld = {str(r.pk): d.withheld for r, d in rows if d.withheld}
+    detail: dict = {
+        "client_ids": sorted({str(r.client_id) for r, _ in rows}),
+        "referral_ids": [str(r.pk) for r, _ in rows],
+        "query": query or {},
+    }
+    if withheld:
+        detail["withheld"] = withheld
+    audit_record(
+        action=AuditAction.REFERRAL_LISTED,
+        subtype=subtype,
+        consents=list(dict.fromkeys(c for _, d in rows for c in d.consents)),
+        detail=detail,
+    )

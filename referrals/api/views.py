@@ -27,7 +27,7 @@ from providers.models import Organization
 from ..access import ReferralActor
 from ..assignment import referral_assign_case_manager, referral_assign_worker, referral_share, referral_unshare
 from ..choices import Side
-from ..disclosure import audit_disclosure, disclosure_preview
+from ..disclosure import audit_disclosure, audit_listing, disclosure_preview
 from ..errors import ConsentRequired, ReferralError, ReferralNotFound, TransitionConflict, WrongSide
 from ..filters import ReferralFilter
 from ..models import Referral
@@ -265,6 +265,16 @@ class ReferralViewSet(AccessModelViewSet):
             detail={"recipient": str(preview.recipient.pk) if preview.recipient else None},
         )
         return Response(DisclosurePreviewSerializer(preview).data)
+
+    def list(self, request, *args, **kwargs):
+        # One audit row, with what consent withheld on which referral and the consents relied on.
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = page if page is not None else list(queryset)
+        serializer = self.get_serializer(rows, many=True)
+        data = serializer.data
+        audit_listing([(r, serializer.child.disclosure(r)) for r in rows], query=self._query_params())
+        return self.get_paginated_response(data) if page is not None else Response(data)
 
     def retrieve(self, request, *args, **kwargs):
         # The read is audited with what consent let this caller see (and withheld), not just that it happened.

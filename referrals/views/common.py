@@ -10,13 +10,12 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from audit.choices import AuditAction
-from audit.services import audit_hidden_object, audit_record
+from audit.services import audit_hidden_object
 from coordination.access import Action
 
 from ..access import ReferralActor
 from ..choices import TERMINAL_STATUSES, EligibilityBasis, RiskFlag, SensitiveCategory
-from ..disclosure import DisclosureCache, ReferralDisclosure, audit_disclosure, referral_disclosure
+from ..disclosure import DisclosureCache, ReferralDisclosure, audit_disclosure, audit_listing, referral_disclosure
 from ..errors import ReferralNotFound
 from ..models import Referral
 from ..selectors import ReferralRoles, referral_get, referral_roles
@@ -50,16 +49,8 @@ def audit_viewed(referral: Referral, disclosure: ReferralDisclosure | None = Non
 
 
 def audit_listed(rows, *, subtype: str, query: dict) -> None:
-    """One row per list page, naming every client (and referral) on it."""
-    audit_record(
-        action=AuditAction.REFERRAL_LISTED,
-        subtype=subtype,
-        detail={
-            "client_ids": sorted({str(row.referral.client_id) for row in rows}),
-            "referral_ids": [str(row.referral.pk) for row in rows],
-            "query": query,
-        },
-    )
+    """One row per list page, naming every client (and referral) on it and what consent withheld."""
+    audit_listing([(row.referral, row.disclosure) for row in rows], subtype=subtype, query=query)
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:
@@ -74,10 +65,14 @@ class Row:
     """A referral as a list shows it: the client only as disclosed to this viewer, its overdue stages."""
 
     referral: Referral
-    client: dict
+    disclosure: ReferralDisclosure
     overdue: list[str]
     waiting_since: datetime.datetime
     quick_actions: list = field(default_factory=list)
+
+    @property
+    def client(self) -> dict:
+        return self.disclosure.client
 
     @property
     def client_name(self) -> str:
@@ -100,7 +95,7 @@ def build_rows(user, referrals, *, quick: bool = False) -> list[Row]:
         rows.append(
             Row(
                 referral=referral,
-                client=referral_disclosure(referral, sides, actor.organization_ids, cache).client,
+                disclosure=referral_disclosure(referral, sides, actor.organization_ids, cache),
                 overdue=[STAGE_LABELS[s] for s in overdue_stages(referral, now)],
                 waiting_since=referral.sent_at or referral.created_at,
                 quick_actions=actions,

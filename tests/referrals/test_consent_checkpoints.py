@@ -235,3 +235,50 @@ def test_search_by_client_name__only_where_the_searcher_may_read_the_client(
     assert api.as_user(provider_intake).get(by_name).json()["count"] == 0
     by_reference = f"/api/v1/referrals/?q={sent.reference}"
     assert api.as_user(provider_intake).get(by_reference).json()["count"] == 1
+
+
+def test_api_list_audit__records_what_consent_withheld_on_which_referral(
+    api, make_referral, county, county_client, case_manager, provider_intake
+):
+    withdrawn = make_referral("sent")
+    kept = make_referral("sent", client=ClientFactory(organization=county))
+    consent_revoke(actor=case_manager, consent=county_client.consents.get(), reason="Withdrawn", method="verbal")
+
+    api.as_user(provider_intake).get("/api/v1/referrals/")
+
+    [row] = _rows(AuditAction.REFERRAL_LISTED)
+    assert set(row.detail["withheld"]) == {str(withdrawn.pk)}
+    assert row.detail["withheld"][str(withdrawn.pk)]["contact"].startswith("no consent for healthcare partners")
+    assert row.consents == [str(kept.client.consents.get().pk)]
+
+
+def test_inbox_page_audit__records_what_consent_withheld(
+    client, make_referral, county_client, case_manager, provider_intake
+):
+    withdrawn = make_referral("sent")
+    consent_revoke(actor=case_manager, consent=county_client.consents.get(), reason="Withdrawn", method="verbal")
+    client.force_login(provider_intake)
+    body = client.get("/referrals/inbox/").content.decode()
+    assert "Name withheld (no consent)" in body and "Lopez" not in body
+    [row] = _rows(AuditAction.REFERRAL_LISTED)
+    assert set(row.detail["withheld"]) == {str(withdrawn.pk)}
+
+
+def test_revocation_applies_to_a_real_api_token_on_its_next_request(
+    client, make_referral, county_client, case_manager, provider_intake
+):
+    from tests.factories import PASSWORD
+
+    sent = make_referral("accepted")
+    token = client.post(
+        "/api/v1/auth/token/",
+        {"username": provider_intake.username, "password": PASSWORD},
+        content_type="application/json",
+    ).json()["token"]
+    headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    assert client.get(f"/api/v1/referrals/{sent.pk}/", **headers).json()["client"]["phone"] == county_client.phone
+
+    consent_revoke(actor=case_manager, consent=county_client.consents.get(), reason="Withdrawn", method="written")
+
+    after = client.get(f"/api/v1/referrals/{sent.pk}/", **headers).json()
+    assert set(after["client"]) == {"id"} and county_client.phone not in str(after)
