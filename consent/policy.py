@@ -49,7 +49,7 @@ class Decision:
         return not self.withheld
 
 
-def _covers_purpose(provision: ConsentProvision, purpose: str) -> bool:
+def covers_purpose(provision: ConsentProvision, purpose: str) -> bool:
     return purpose in provision.purposes or PURPOSE_PARENTS.get(purpose) in provision.purposes
 
 
@@ -57,7 +57,7 @@ def _names(provision: ConsentProvision, recipient: Organization) -> bool:
     return any(o.pk == recipient.pk for o in provision.organizations.all())
 
 
-def _covers_recipient(provision: ConsentProvision, recipient: Organization, category: str) -> bool:
+def covers_recipient(provision: ConsentProvision, recipient: Organization, category: str) -> bool:
     if _names(provision, recipient):
         return True
     # Part 2 data is permitted only to a named organization, but a deny by partner category still binds.
@@ -120,8 +120,8 @@ def _decide_category(consents, recipient, purpose, category, today) -> tuple[str
             applies = (
                 _in_period(provision, today)
                 and category in provision.data_categories
-                and _covers_purpose(provision, purpose)
-                and _covers_recipient(provision, recipient, category)
+                and covers_purpose(provision, purpose)
+                and covers_recipient(provision, recipient, category)
             )
             if not applies:
                 continue

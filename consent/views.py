@@ -8,14 +8,11 @@ revoke (403). Every page view writes exactly one audit row; the services audit t
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
 from pathlib import PurePath
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.forms.utils import ErrorDict
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,12 +26,10 @@ from audit.services import audit_hidden_object, audit_record
 from clients.models import Client
 from coordination import purpose
 from coordination.access import Action
-from providers.access import holds_permission, organizations_granting
-from providers.choices import PartnerCategory
-from providers.models import Organization
+from providers.access import holds_permission
 
 from .break_glass import break_glass_end
-from .choices import ConsentStatus, DataCategory, ProvisionType, PurposeOfUse
+from .choices import ConsentStatus
 from .forms import (
     MAX_PROVISIONS,
     ConsentRecordForm,
@@ -44,11 +39,8 @@ from .forms import (
     with_one_more_provision,
 )
 from .models import BreakGlassAccess, Consent, ConsentProvision
-from .policy import _covers_purpose, _covers_recipient
+from .selectors import REVOCABLE, consent_row, consent_rows
 from .services import consent_record, consent_revoke
-
-REVOCABLE = (ConsentStatus.ACTIVE, ConsentStatus.DRAFT)
-
 
 # Loading what the user may see
 
@@ -82,125 +74,6 @@ def _consent(request: HttpRequest, pk) -> Consent:
 def _require_record(request: HttpRequest, client: Client) -> None:
     if not holds_permission(request.user, "consent.add_consent", client.organization):
         raise PermissionDenied("Your role lets you read consents but not record them.")
-
-
-# Consents in plain language
-
-
-def _lower(label: str) -> str:
-    """'Contact details' -> 'contact details', but 'HIV' stays 'HIV'."""
-    return label[:1].lower() + label[1:] if label[1:2].islower() else label
-
-
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
-
-
-def _labels(codes: list[str], choices) -> list[str]:
-    names = dict(choices.choices)
-    return [_lower(str(names.get(code, code))) for code in codes]
-
-
-def describe_provision(provision: ConsentProvision) -> str:
-    """'Permit housing partners and Safe Haven Housing to see contact details for coordination of care, ...'."""
-    whom = [f"{label} partners" for label in _labels(provision.partner_categories, PartnerCategory)]
-    whom += [organization.name for organization in provision.organizations.all()]
-    what = _join(_labels(provision.data_categories, DataCategory) or ["nothing"])
-    why = _join(_labels(provision.purposes, PurposeOfUse) or ["no purpose"])
-    if provision.end:
-        period = f"{provision.start:%Y-%m-%d} to {provision.end:%Y-%m-%d}"
-    else:
-        period = f"from {provision.start:%Y-%m-%d}, no end date"
-    verb = "to see" if provision.type == ProvisionType.PERMIT else "from seeing"
-    return f"{provision.get_type_display()} {_join(whom or ['nobody'])} {verb} {what} for {why}, {period}"
-
-
-@dataclass
-class ConsentRow:
-    consent: Consent
-    badge: str
-    status_label: str
-    provisions: list[tuple[str, str]]  # (type, sentence)
-    can_revoke: bool
-
-
-def _expired(consent: Consent, provisions: list[ConsentProvision], today: datetime.date) -> bool:
-    return (
-        consent.status == ConsentStatus.ACTIVE
-        and bool(provisions)
-        and all(p.end is not None and p.end < today for p in provisions)
-    )
-
-
-def _status(consent: Consent, expired: bool) -> tuple[str, str]:
-    if expired:
-        return "inactive", "Inactive: expired"
-    if consent.status == ConsentStatus.INACTIVE:
-        return "inactive", "Inactive: revoked" if consent.revoked_at else "Inactive"
-    return consent.status, consent.get_status_display()
-
-
-def consent_rows(user, client: Client) -> list[ConsentRow]:
-    """The client's consents the user may see, with provisions and who recorded them (four queries)."""
-    provisions = ConsentProvision.objects.visible_to(user, Action.VIEW).prefetch_related("organizations")
-    consents = (
-        Consent.objects.visible_to(user, Action.VIEW)
-        .filter(client=client)
-        .select_related("recorded_by", "revoked_by", "organization")
-        .prefetch_related(Prefetch("provisions", queryset=provisions))
-    )
-    changeable = {row["organization_id"] for row in organizations_granting(user, "consent.change_consent")}
-    today = timezone.localdate()
-    return [_row(consent, list(consent.provisions.all()), today, changeable) for consent in consents]
-
-
-def _row(consent: Consent, provisions: list[ConsentProvision], today: datetime.date, changeable=frozenset()):
-    expired = _expired(consent, provisions, today)
-    badge, label = _status(consent, expired)
-    return ConsentRow(
-        consent=consent,
-        badge=badge,
-        status_label=label,
-        provisions=[(p.type, describe_provision(p)) for p in provisions],
-        can_revoke=consent.status in REVOCABLE and not expired and consent.organization_id in changeable,
-    )
-
-
-def _day(value: datetime.date) -> str:
-    return f"{value:%b} {value.day}, {value:%Y}"
-
-
-def lapsed_consent_notes(
-    *, client: Client, recipient: Organization, purpose: str, categories, today: datetime.date | None = None
-) -> dict[str, str]:
-    """Per category, when consent that covered `recipient` for `purpose` stopped: withdrawn or expired.
-
-    For the receiving side's withheld banner: it names only the date, never the consent's contents.
-    """
-    today = today or timezone.localdate()
-    categories = list(categories)
-    consents = Consent.objects.filter(
-        client=client, status__in=[ConsentStatus.ACTIVE, ConsentStatus.INACTIVE]
-    ).prefetch_related(Prefetch("provisions", queryset=ConsentProvision.objects.prefetch_related("organizations")))
-    latest: dict[str, tuple[datetime.date, str]] = {}
-    for consent in consents:
-        revoked_on = timezone.localdate(consent.revoked_at) if consent.revoked_at else None
-        for provision in consent.provisions.all():
-            if provision.type != ProvisionType.PERMIT or not _covers_purpose(provision, purpose):
-                continue
-            if consent.status == ConsentStatus.INACTIVE and revoked_on:
-                if provision.end is not None and provision.end < revoked_on:
-                    continue  # it had already run out: the withdrawal changed nothing
-                when, note = revoked_on, f"Consent for this was withdrawn on {_day(revoked_on)}."
-            elif consent.status == ConsentStatus.ACTIVE and provision.end is not None and provision.end < today:
-                when, note = provision.end, f"Consent for this expired on {_day(provision.end)}."
-            else:
-                continue
-            for category in categories:
-                covered = category in provision.data_categories and _covers_recipient(provision, recipient, category)
-                if covered and (category not in latest or latest[category][0] < when):
-                    latest[category] = (when, note)
-    return {category: note for category, (_, note) in latest.items()}
 
 
 # Pages
@@ -323,7 +196,7 @@ def revoke(request: HttpRequest, pk) -> HttpResponse:
             )
             return back
     audit_record(action=AuditAction.CONSENT_VIEWED, subtype="revoke", target=consent, client_id=consent.client_id)
-    row = _row(consent, list(_provisions_of(request, consent)), timezone.localdate())
+    row = consent_row(consent, list(_provisions_of(request, consent)), timezone.localdate())
     return render(request, "consent/revoke.html", {"consent": consent, "row": row, "form": form})
 
 

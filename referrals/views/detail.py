@@ -22,12 +22,8 @@ from audit.services import audit_record
 from clients.models import Client
 from consent.break_glass import break_glass_start, live_break_glass
 from consent.forms import BreakGlassForm
-from consent.views import (
-    audit_break_glass_refused,
-    break_glass_session_start,
-    consent_rows,
-    lapsed_consent_notes,
-)
+from consent.selectors import consent_rows, lapsed_consent_notes
+from consent.views import audit_break_glass_refused, break_glass_session_start
 from coordination.purpose import PurposeOfUse, active_roles, purposes_for
 from providers.access import holds_permission
 
