@@ -218,10 +218,14 @@ def referral_disclosure(
     for category in categories - permitted:
         withheld.setdefault(category, "no organization of yours may see it")
     relied_on = tuple(dict.fromkeys(c for d in decisions for c in d.consents))
-    if purpose == PurposeOfUse.BTG and cache.break_glass(context.current().user, client.pk):
-        opened = categories - permitted - set(NAMED_RECIPIENT_ONLY)
-        permitted |= opened
-        withheld = {c: r for c, r in withheld.items() if c not in opened}
+    if purpose == PurposeOfUse.BTG:
+        if cache.break_glass(context.current().user, client.pk):
+            opened = categories - permitted - set(NAMED_RECIPIENT_ONLY)
+            permitted |= opened
+            withheld = {c: r for c, r in withheld.items() if c not in opened}
+        else:
+            # An emergency access for another client opens nothing here, and the read is plain coordination.
+            purpose = REFERRAL_PURPOSE
     elements = _exchanged_elements(referral, recipients, cache)
     client_fields = [f for f in _CLIENT_FIELD_ORDER if f in elements and CLIENT_FIELD_CATEGORIES[f] in permitted]
     hidden = {
@@ -317,6 +321,17 @@ class DisclosurePreview:
         return "Consent does not permit sending this referral. " + "; ".join(reasons) + "." if reasons else ""
 
 
+def _receiving_elements(referral: Referral, recipient: Organization) -> frozenset[str]:
+    """What the exchange catalog gives the receiving organization's staff for this need, across their roles."""
+    catalog = ExchangeCatalog.load()
+    roles = set(recipient.memberships.filter(active=True).values_list("role", flat=True)) or {"provider_intake"}
+    elements: set[str] = set()
+    for role in roles:
+        listed = catalog.fields(referral_category=referral.category, role=role)
+        elements |= default_elements() if listed is None else listed
+    return frozenset(elements)
+
+
 def disclosure_preview(referral: Referral) -> DisclosurePreview:
     """Exactly what the receiving organization would see if the referral were sent now, and under which consent."""
     recipient = referral.service.organization if referral.service_id else None
@@ -324,12 +339,14 @@ def disclosure_preview(referral: Referral) -> DisclosurePreview:
         return DisclosurePreview(None, REFERRAL_PURPOSE, (), ())
     categories = referral_data_categories(referral)
     decision = referral_decision(referral, recipient)
+    elements = _receiving_elements(referral, recipient)
     fields_by_category: dict[str, list[str]] = defaultdict(list)
-    for name in PROVIDER_CLIENT_FIELDS:
-        if name != "id":
+    for name in _CLIENT_FIELD_ORDER:
+        if name in elements:
             fields_by_category[CLIENT_FIELD_CATEGORIES[name]].append(name)
     for name, category in REFERRAL_FIELD_CATEGORIES.items():
-        fields_by_category[category].append(name)
+        if name in elements:
+            fields_by_category[category].append(name)
     lines = tuple(
         PreviewLine(
             category=c,

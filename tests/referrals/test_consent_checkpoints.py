@@ -282,3 +282,39 @@ def test_revocation_applies_to_a_real_api_token_on_its_next_request(
 
     after = client.get(f"/api/v1/referrals/{sent.pk}/", **headers).json()
     assert set(after["client"]) == {"id"} and county_client.phone not in str(after)
+
+
+def test_preview_fields__follow_the_exchange_catalog_of_the_receiving_staff(
+    api, case_manager, county_client, service, provider_intake
+):
+    from consent.models import ExchangeUseCase
+
+    ExchangeUseCase.objects.create(
+        slug="food-intake",
+        name="Food referral",
+        referral_categories=["food-insecurity"],
+        receiving_role="provider_intake",
+        data_elements=["given_name", "family_name", "phone", "reason"],
+    )
+    draft = ReferralFactory(client=county_client, service=service)
+    body = api.as_user(case_manager).get(f"/api/v1/referrals/{draft.pk}/disclosure-preview/").json()
+    fields = {line["category"]: line["fields"] for line in body["lines"]}
+    assert fields["demographics"] == ["given_name", "family_name"]
+    assert fields["contact"] == ["phone"]
+    assert fields["referral-reason"] == ["reason"]
+
+
+def test_break_glass_for_another_client__opens_nothing_and_reads_as_coordination(
+    api, make_referral, county, county_client, case_manager, provider_intake
+):
+    from consent.break_glass import break_glass_start
+
+    withdrawn = make_referral("accepted")
+    other = make_referral("accepted", client=ClientFactory(organization=county))
+    consent_revoke(actor=case_manager, consent=county_client.consents.get(), reason="Withdrawn", method="verbal")
+    break_glass_start(actor=provider_intake, client=other.client, reason="Client collapsed at the pantry door.")
+
+    body = api.as_user(provider_intake).get(f"/api/v1/referrals/{withdrawn.pk}/", HTTP_X_PURPOSE_OF_USE="BTG").json()
+    assert set(body["client"]) == {"id"}
+    viewed = [r for r in _rows(AuditAction.REFERRAL_VIEWED) if r.target_id == str(withdrawn.pk)]
+    assert viewed[-1].purpose_of_use == "COC"
