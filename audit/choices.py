@@ -7,6 +7,11 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "user.login_failed", "Failed sign-in"
     TOKEN_ISSUED = "user.token_issued", "API token issued"
     TOKEN_REVOKED = "user.token_revoked", "API token revoked"
+    USER_LOCKED_OUT = "user.locked_out", "Sign-in locked after failed attempts"
+    USER_UNLOCKED = "user.unlocked", "Sign-in lockout cleared"
+    PASSWORD_CHANGED = "user.password_changed", "Password changed"
+    USER_DEACTIVATED = "user.deactivated", "User deactivated (sessions and tokens ended)"
+    USER_REACTIVATED = "user.reactivated", "User reactivated"
     CLIENT_CREATED = "client.created", "Client created"
     CLIENT_UPDATED = "client.updated", "Client updated"
     CLIENT_VIEWED = "client.viewed", "Client viewed"
@@ -33,6 +38,8 @@ class AuditAction(models.TextChoices):
     PURPOSE_REFUSED = "purpose.refused", "Purpose of use refused"
     BREAK_GLASS_STARTED = "break_glass.started", "Break-the-glass access started"
     BREAK_GLASS_ENDED = "break_glass.ended", "Break-the-glass access ended"
+    AUDIT_LISTED = "audit.listed", "Audit log listed"
+    AUDIT_EXPORTED = "audit.exported", "Audit log exported"
 
 
 class ActionCode(models.TextChoices):
@@ -67,6 +74,11 @@ ACTION_CODES = {
     AuditAction.LOGIN_FAILED: ActionCode.EXECUTE,
     AuditAction.TOKEN_ISSUED: ActionCode.CREATE,
     AuditAction.TOKEN_REVOKED: ActionCode.DELETE,
+    AuditAction.USER_LOCKED_OUT: ActionCode.EXECUTE,
+    AuditAction.USER_UNLOCKED: ActionCode.EXECUTE,
+    AuditAction.PASSWORD_CHANGED: ActionCode.UPDATE,
+    AuditAction.USER_DEACTIVATED: ActionCode.UPDATE,
+    AuditAction.USER_REACTIVATED: ActionCode.UPDATE,
     AuditAction.CLIENT_CREATED: ActionCode.CREATE,
     AuditAction.CLIENT_UPDATED: ActionCode.UPDATE,
     AuditAction.CLIENT_VIEWED: ActionCode.READ,
@@ -93,4 +105,6 @@ ACTION_CODES = {
     AuditAction.PURPOSE_REFUSED: ActionCode.EXECUTE,
     AuditAction.BREAK_GLASS_STARTED: ActionCode.EXECUTE,
     AuditAction.BREAK_GLASS_ENDED: ActionCode.EXECUTE,
+    AuditAction.AUDIT_LISTED: ActionCode.READ,
+    AuditAction.AUDIT_EXPORTED: ActionCode.READ,
 }

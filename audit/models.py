@@ -75,3 +75,31 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditLogIsAppendOnly("Audit events cannot be deleted.")
+
+
+class SignInThrottle(models.Model):
+    """Recent failed sign-ins for one username or one client address, and the lockout they caused.
+
+    Security state, not history: rows change and are deleted (a success or a governance unlock clears
+    them). What happened is in `AuditEvent`; this only remembers enough to refuse the next attempt.
+    Kept in the database, not the cache, so every web process and the API share one count.
+    """
+
+    class Scope(models.TextChoices):
+        USERNAME = "username", "Username"
+        ADDRESS = "address", "Client address"
+
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    key = models.CharField(max_length=150, help_text="Lower-cased username, or the client's IP address.")
+    # Epoch seconds of the failures still inside the window (never more than the threshold).
+    recent_failures = models.JSONField(default=list, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccessManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="signinthrottle_unique_scope_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

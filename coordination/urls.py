@@ -13,12 +13,14 @@ api_v1 = [
     path("", include("clients.api.urls")),
     path("", include("referrals.api.urls")),
     path("", include("consent.api.urls")),
+    path("", include("audit.api.urls")),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", views.PasswordChangeView.as_view(), name="password-change"),
     path("directory/", include("providers.urls")),
     path("clients/", include("clients.urls")),
     path("referrals/", include("referrals.urls")),

@@ -241,3 +241,12 @@ REFERRAL_SLA_TARGETS = {
 }
 # A closed referral stays on the dashboard's "recently closed" tab this long.
 REFERRAL_RECENTLY_CLOSED = timedelta(days=30)
+
+# Failed sign-ins (page and token API), per username and per client address: this many failures within
+# the window lock that username or address out for the duration, even with the right password.
+LOCKOUT_THRESHOLD = env.int("LOCKOUT_THRESHOLD", default=5)
+# Per client address, higher: staff behind one proxy or office NAT share an address, and a handful of
+# typos must not lock a whole office out.
+LOCKOUT_ADDRESS_THRESHOLD = env.int("LOCKOUT_ADDRESS_THRESHOLD", default=20)
+LOCKOUT_WINDOW = timedelta(minutes=env.int("LOCKOUT_WINDOW_MINUTES", default=15))
+LOCKOUT_DURATION = timedelta(minutes=env.int("LOCKOUT_DURATION_MINUTES", default=15))

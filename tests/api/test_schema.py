@@ -114,6 +114,7 @@ def test_schema__lists_every_api_path(schema):
         "/api/v1/consents/{id}/revoke/",
         "/api/v1/break-glass/",
         "/api/v1/break-glass/{id}/end/",
+        "/api/v1/audit-events/",
     }
 
 
