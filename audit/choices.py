@@ -32,6 +32,7 @@ class AuditAction(models.TextChoices):
     REFERRAL_UNSHARED = "referral.unshared", "Referral share removed (object permission revoked)"
     CONSENT_RECORDED = "consent.recorded", "Consent recorded"
     CONSENT_REVOKED = "consent.revoked", "Consent revoked"
+    CONSENT_ENTERED_IN_ERROR = "consent.entered_in_error", "Consent marked entered in error"
     CONSENT_VIEWED = "consent.viewed", "Consent viewed"
     CONSENT_LISTED = "consent.listed", "Consents listed"
     DISCLOSURE_BLOCKED = "disclosure.blocked", "Disclosure blocked by consent"
@@ -99,6 +100,7 @@ ACTION_CODES = {
     AuditAction.REFERRAL_UNSHARED: ActionCode.DELETE,
     AuditAction.CONSENT_RECORDED: ActionCode.CREATE,
     AuditAction.CONSENT_REVOKED: ActionCode.UPDATE,
+    AuditAction.CONSENT_ENTERED_IN_ERROR: ActionCode.UPDATE,
     AuditAction.CONSENT_VIEWED: ActionCode.READ,
     AuditAction.CONSENT_LISTED: ActionCode.READ,
     AuditAction.DISCLOSURE_BLOCKED: ActionCode.EXECUTE,

@@ -42,6 +42,12 @@ class Consent(models.Model):
     )
     revocation_method = models.CharField(max_length=20, choices=RevocationMethod.choices, blank=True)
     revocation_reason = models.TextField(blank=True)
+    # A record that should never have existed (wrong client, typed twice): kept, but it permits nothing.
+    error_marked_at = models.DateTimeField(null=True, blank=True)
+    error_marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    error_reason = models.TextField(blank=True)
 
     objects = AccessManager()
     history = HistoricalRecords(get_user=history_user)

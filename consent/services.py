@@ -203,3 +203,36 @@ def consent_revoke(*, actor, consent: Consent, reason: str, method: str) -> Cons
         },
     )
     return locked
+
+
+@transaction.atomic
+def consent_mark_entered_in_error(*, actor, consent: Consent, reason: str) -> Consent:
+    """Void a consent recorded by mistake (wrong client, recorded twice): it stays on file but permits nothing."""
+    locked = Consent.objects.visible_to(actor, Action.CHANGE).select_for_update(of=("self",)).filter(pk=consent.pk)
+    locked = locked.first()
+    if locked is None:
+        raise PermissionDenied("Only staff of the custodian organization can correct this consent.")
+    errors = {}
+    if locked.status == ConsentStatus.ENTERED_IN_ERROR:
+        errors["status"] = ["This consent is already marked entered in error."]
+    if not str(reason or "").strip():
+        errors["reason"] = ["Say what was wrong with this record."]
+    if errors:
+        raise ValidationError(errors)
+    previous = locked.status
+    locked.status = ConsentStatus.ENTERED_IN_ERROR
+    locked.error_marked_at = timezone.now()
+    locked.error_marked_by = actor
+    locked.error_reason = reason.strip()
+    locked._history_user = actor
+    locked.full_clean()
+    locked.save()
+    audit_record(
+        action=AuditAction.CONSENT_ENTERED_IN_ERROR,
+        actor=actor,
+        target=locked,
+        client_id=locked.client_id,
+        organization=locked.organization,
+        detail={"previous_status": previous},
+    )
+    return locked

@@ -124,6 +124,8 @@ class ConsentSerializer(serializers.ModelSerializer):
             "revoked_by",
             "revocation_method",
             "revocation_reason",
+            "error_marked_at",
+            "error_reason",
             "created_at",
             "signed_form",
             "provisions",
@@ -284,6 +286,14 @@ class ConsentRevokeSerializer(StrictSerializer):
         allow_blank=True, max_length=2000, trim_whitespace=False, help_text="Why the consent is withdrawn."
     )
     method = revocation_method_field(help_text="How the client withdrew it.")
+
+
+class ConsentErrorSerializer(StrictSerializer):
+    """What was wrong with a consent recorded by mistake."""
+
+    reason = serializers.CharField(
+        allow_blank=True, max_length=2000, trim_whitespace=False, help_text="What was wrong with this record."
+    )
 
 
 class ConsentValidationErrorSerializer(serializers.Serializer):

@@ -31,6 +31,11 @@ urlpatterns = [
         _view({"post": "revoke"}, **ConsentViewSet.revoke.kwargs),
         name="consent-revoke",
     ),
+    re_path(
+        rf"^consents/(?P<pk>{ID})/entered-in-error/$",
+        _view({"post": "entered_in_error"}, **ConsentViewSet.entered_in_error.kwargs),
+        name="consent-entered-in-error",
+    ),
     re_path(r"^break-glass/$", _break_glass({"get": "list", "post": "create"}, detail=False), name="break-glass-list"),
     re_path(
         rf"^break-glass/(?P<pk>{ID})/end/$",

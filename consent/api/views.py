@@ -31,12 +31,13 @@ from providers.access import holds_permission
 
 from ..break_glass import break_glass_end, break_glass_start
 from ..models import BreakGlassAccess, Consent, ConsentProvision
-from ..services import consent_record, consent_revoke
+from ..services import consent_mark_entered_in_error, consent_record, consent_revoke
 from ..views import audit_break_glass_refused
 from .serializers import (
     BreakGlassSerializer,
     BreakGlassStartSerializer,
     ConsentCreateSerializer,
+    ConsentErrorSerializer,
     ConsentRevokeSerializer,
     ConsentSerializer,
     ConsentValidationErrorSerializer,
@@ -159,6 +160,22 @@ class ConsentViewSet(AccessGenericViewSet):
         serializer.is_valid(raise_exception=True)
         revoked = consent_revoke(actor=request.user, consent=consent, **serializer.validated_data)
         return self._respond(revoked)
+
+    @extend_schema(
+        description=(
+            "Mark a consent recorded by mistake (wrong client, recorded twice) as entered in error: it stays on "
+            "file, in its history, and permits nothing from now on. Staff of the custodian organization only."
+        ),
+        request=ConsentErrorSerializer,
+        responses={200: ConsentSerializer, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], access_action=Action.CHANGE, parser_classes=[JSONParser])
+    def entered_in_error(self, request, *args, **kwargs):
+        consent = self.get_object()
+        serializer = ConsentErrorSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        marked = consent_mark_entered_in_error(actor=request.user, consent=consent, **serializer.validated_data)
+        return self._respond(marked)
 
 
 BREAK_GLASS_FORBIDDEN = OpenApiResponse(

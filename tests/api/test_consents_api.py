@@ -138,6 +138,10 @@ def body_of(consent: Consent) -> dict:
         "revoked_by": person_of(consent.revoked_by),
         "revocation_method": consent.revocation_method,
         "revocation_reason": consent.revocation_reason,
+        "error_marked_at": None
+        if consent.error_marked_at is None
+        else timezone.localtime(consent.error_marked_at).isoformat(),
+        "error_reason": consent.error_reason,
         "created_at": timezone.localtime(consent.created_at).isoformat(),
         "signed_form": bool(consent.signed_form),
         "provisions": [

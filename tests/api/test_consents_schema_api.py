@@ -77,6 +77,8 @@ def test_schema__consent_read_fields(schema):
         "revoked_by",
         "revocation_method",
         "revocation_reason",
+        "error_marked_at",
+        "error_reason",
         "created_at",
         "signed_form",
         "provisions",

@@ -112,6 +112,7 @@ def test_schema__lists_every_api_path(schema):
         "/api/v1/clients/{client_pk}/consents/",
         "/api/v1/consents/{id}/",
         "/api/v1/consents/{id}/revoke/",
+        "/api/v1/consents/{id}/entered-in-error/",
         "/api/v1/break-glass/",
         "/api/v1/break-glass/{id}/end/",
         "/api/v1/audit-events/",
