@@ -39,6 +39,8 @@ class AuditAction(models.TextChoices):
     PURPOSE_REFUSED = "purpose.refused", "Purpose of use refused"
     BREAK_GLASS_STARTED = "break_glass.started", "Break-the-glass access started"
     BREAK_GLASS_ENDED = "break_glass.ended", "Break-the-glass access ended"
+    BREAK_GLASS_LISTED = "break_glass.listed", "Break-the-glass accesses listed"
+    BREAK_GLASS_VIEWED = "break_glass.viewed", "Break-the-glass access viewed"
     AUDIT_LISTED = "audit.listed", "Audit log listed"
     AUDIT_EXPORTED = "audit.exported", "Audit log exported"
 
@@ -107,6 +109,8 @@ ACTION_CODES = {
     AuditAction.PURPOSE_REFUSED: ActionCode.EXECUTE,
     AuditAction.BREAK_GLASS_STARTED: ActionCode.EXECUTE,
     AuditAction.BREAK_GLASS_ENDED: ActionCode.EXECUTE,
+    AuditAction.BREAK_GLASS_LISTED: ActionCode.READ,
+    AuditAction.BREAK_GLASS_VIEWED: ActionCode.READ,
     AuditAction.AUDIT_LISTED: ActionCode.READ,
     AuditAction.AUDIT_EXPORTED: ActionCode.READ,
 }

@@ -215,8 +215,8 @@ class BreakGlassAccessAdmin(AuditedReadOnlyAdmin):
     search_fields = ["user__username", "user__last_name", "client__family_name", "client__given_name", "reason"]
     list_select_related = ["user", "client"]
     date_hierarchy = "started_at"
-    listed_action = AuditAction.CONSENT_LISTED
-    viewed_action = AuditAction.CONSENT_VIEWED
+    listed_action = AuditAction.BREAK_GLASS_LISTED
+    viewed_action = AuditAction.BREAK_GLASS_VIEWED
 
     @staticmethod
     def client_id_of(access):

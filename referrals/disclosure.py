@@ -233,6 +233,9 @@ def referral_disclosure(
         for f in template_fields()
         if f not in ROUTING_FIELDS and (f not in elements or not _template_field_permitted(referral, f, permitted))
     }
+    if "reason" in hidden:
+        # The latest status note is free text about the client, like the reason (see `shown_note`).
+        hidden.add("status_note")
     return ReferralDisclosure(
         client=_client_values(client, ["id", *client_fields]),
         hidden_fields=frozenset(hidden | (set(CLIENT_FIELD_CATEGORIES) - set(client_fields))),
@@ -396,3 +399,17 @@ def audit_listing(rows: list[tuple[Referral, ReferralDisclosure]], *, subtype: s
         consents=list(dict.fromkeys(c for _, d in rows for c in d.consents)),
         detail=detail,
     )
+
+
+NOTE_WITHHELD = "Note withheld: it may describe the client, and consent does not cover the referral reason for you."
+
+
+def shown_note(event, disclosure: ReferralDisclosure, own_organization_ids) -> str:
+    """A timeline note as this viewer may read it.
+
+    Notes are free text about the client: the organization that wrote one always reads it; anyone else
+    only when the referral reason is disclosed to them.
+    """
+    if not event.note or event.organization_id in own_organization_ids or disclosure.shows("reason"):
+        return event.note
+    return NOTE_WITHHELD

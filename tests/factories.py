@@ -6,6 +6,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from audit.choices import ACTION_CODES, AuditAction
+from audit.models import AuditEvent
 from clients.models import Client, ClientIdentifier
 from consent.choices import DataCategory
 from consent.models import Consent, ConsentProvision
@@ -189,3 +191,11 @@ def referral_in(status: str, *, referrer, receiver, with_consent: bool = True, *
             )
         referral = referral_transition(actor=actor, referral=referral, name=name, **inputs)
     return referral
+
+
+def audit_event(**fields) -> AuditEvent:
+    """An audit row written directly (tests of reading the trail need rows with chosen times and actors)."""
+    fields.setdefault("recorded_at", timezone.now())
+    fields.setdefault("action", AuditAction.CLIENT_VIEWED)
+    fields.setdefault("action_code", ACTION_CODES[AuditAction(fields["action"])])
+    return AuditEvent.objects.create(**fields)

@@ -205,6 +205,10 @@ NO_REFERRAL = "Emergency access opens withheld data on a referral you can see; t
     ),
 )
 class BreakGlassViewSet(AccessGenericViewSet):
+    # The typed reasons can describe the client: reading them is a read of client data.
+    audit_reads = AuditReads(
+        listed=AuditAction.BREAK_GLASS_LISTED, viewed=AuditAction.BREAK_GLASS_VIEWED, client_id=lambda a: a.client_id
+    )
     queryset = BreakGlassAccess.objects.select_related("user").order_by("-started_at", "id")
     serializer_class = BreakGlassSerializer
     parser_classes = [JSONParser]

@@ -27,7 +27,7 @@ from providers.models import Organization
 from ..access import ReferralActor
 from ..assignment import referral_assign_case_manager, referral_assign_worker, referral_share, referral_unshare
 from ..choices import Side
-from ..disclosure import audit_disclosure, audit_listing, disclosure_preview
+from ..disclosure import audit_disclosure, audit_listing, disclosure_preview, referral_disclosure, shown_note
 from ..errors import ConsentRequired, ReferralError, ReferralNotFound, TransitionConflict, WrongSide
 from ..filters import ReferralFilter
 from ..models import Referral
@@ -209,10 +209,13 @@ class ReferralViewSet(AccessModelViewSet):
     def events(self, request, pk=None):
         referral = self.get_object()
         events = list(referral_timeline(actor=request.user, referral=referral))
-        audit_record(
-            action=AuditAction.REFERRAL_VIEWED, target=referral, client_id=referral.client_id, subtype="events"
-        )
-        return Response(ReferralEventSerializer(events, many=True).data)
+        actor = ReferralActor(request.user)
+        disclosure = referral_disclosure(referral, actor.sides(referral), actor.organization_ids)
+        audit_disclosure(referral, disclosure, subtype="events")
+        data = ReferralEventSerializer(events, many=True).data
+        for event, row in zip(events, data, strict=True):
+            row["note"] = shown_note(event, disclosure, actor.organization_ids)
+        return Response(data)
 
     @extend_schema(
         description=(

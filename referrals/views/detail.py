@@ -140,7 +140,11 @@ def _detail_context(request: HttpRequest, referral, *, bound: TransitionForm | N
         "client_name": client_name(details),
         "client_facts": client_facts(details),
         "disclosure": disclosure,
-        "timeline": timeline_entries(referral_timeline(actor=request.user, referral=referral)),
+        "timeline": timeline_entries(
+            referral_timeline(actor=request.user, referral=referral),
+            disclosure=disclosure,
+            own_organization_ids=actor.organization_ids,
+        ),
         "action_forms": [f for f in action_forms if not f.transition.danger],
         "danger_forms": [f for f in action_forms if f.transition.danger],
         "overdue": [STAGE_LABELS[s] for s in overdue_stages(referral, timezone.now())],

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from ..choices import CancelReason, CloseOutcome, ContactResult, DeclineReason, EventKind, HoldReason, Status
+from ..disclosure import shown_note
 from ..models import ReferralEvent
 from ..workflow import TRANSITIONS
 
@@ -85,7 +86,7 @@ def _details(event: ReferralEvent) -> list[tuple[str, str]]:
     return details
 
 
-def timeline_entries(events) -> list[TimelineEntry]:
+def timeline_entries(events, *, disclosure, own_organization_ids) -> list[TimelineEntry]:
     entries = []
     for event in events:
         fallback = TRANSITIONS[event.name].label if event.name in TRANSITIONS else event.name
@@ -99,7 +100,7 @@ def timeline_entries(events) -> list[TimelineEntry]:
                 to_status=event.to_status,
                 status_changed=bool(event.from_status) and event.from_status != event.to_status,
                 details=_details(event),
-                note=event.note,
+                note=shown_note(event, disclosure, own_organization_ids),
             )
         )
     return entries

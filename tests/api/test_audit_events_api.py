@@ -8,8 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from audit.choices import ACTION_CODES, AuditAction, Outcome
+from audit.choices import AuditAction, Outcome
 from audit.models import AuditEvent
+from tests.factories import audit_event as make_event
 
 URL = "/api/v1/audit-events/"
 SERIALIZED_FIELDS = {
@@ -40,13 +41,6 @@ SERIALIZED_FIELDS = {
 }
 CLIENT_A = uuid.UUID("11111111-1111-4111-8111-111111111111")
 CLIENT_B = uuid.UUID("22222222-2222-4222-8222-222222222222")
-
-
-def make_event(**fields) -> AuditEvent:
-    fields.setdefault("recorded_at", timezone.now())
-    fields.setdefault("action", AuditAction.CLIENT_VIEWED)
-    fields.setdefault("action_code", ACTION_CODES[AuditAction(fields["action"])])
-    return AuditEvent.objects.create(**fields)
 
 
 @pytest.fixture

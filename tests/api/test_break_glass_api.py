@@ -468,3 +468,11 @@ def test_btg__a_provider_cannot_open_a_referral_it_does_not_see(
 
     assert response.status_code == 403  # no live emergency access of its own: the purpose itself is refused
     assert response.json()["code"] == "purpose_refused"
+
+
+def test_list__is_audited_as_a_read_of_client_data(api, provider_intake, accepted, county_client):
+
+    break_glass_start(actor=provider_intake, client=county_client, reason="Client collapsed at the pantry door.")
+    api.as_user(provider_intake).get("/api/v1/break-glass/")
+    [row] = AuditEvent.objects.filter(action="break_glass.listed")
+    assert row.detail["client_ids"] == [str(county_client.pk)]

@@ -13,19 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.admin import AuditEventAdmin
-from audit.choices import ACTION_CODES, AuditAction, Outcome
+from audit.choices import AuditAction, Outcome
 from audit.export import COLUMNS, neutralize
 from audit.models import AuditEvent
+from tests.factories import audit_event as make_event
 
 URL = "/admin/audit/auditevent/"
 CLIENT_A = uuid.UUID("11111111-1111-4111-8111-111111111111")
-
-
-def make_event(**fields) -> AuditEvent:
-    fields.setdefault("recorded_at", timezone.now())
-    fields.setdefault("action", AuditAction.CLIENT_VIEWED)
-    fields.setdefault("action_code", ACTION_CODES[AuditAction(fields["action"])])
-    return AuditEvent.objects.create(**fields)
 
 
 @pytest.fixture

@@ -258,13 +258,13 @@ def test_break_glass_list__governance_reviews_accesses_on_its_clients(
     assert "Live emergency" in body and "Lapsed: shelter" in body and "Stopped: client" in body
     assert "Elsewhere access" not in body
     assert provider_intake.username in body
-    [row] = audit_rows(AuditAction.CONSENT_LISTED)
+    [row] = audit_rows(AuditAction.BREAK_GLASS_LISTED)
     assert row.detail["client_ids"] == [str(county_client.pk)] * 3
 
     live_only = client.get(BREAK_GLASS, {"state": "live"}).content.decode()
     assert "Live emergency" in live_only and "Lapsed: shelter" not in live_only and "Stopped: client" not in live_only
     assert client.get(f"{BREAK_GLASS}{live.pk}/change/").status_code == 200
-    assert audit_rows(AuditAction.CONSENT_VIEWED)[-1].target_id == str(live.pk)
+    assert audit_rows(AuditAction.BREAK_GLASS_VIEWED)[-1].target_id == str(live.pk)
 
 
 def test_break_glass_admin__read_only(client, governance_lead, provider_intake, county_client):

@@ -318,3 +318,52 @@ def test_break_glass_for_another_client__opens_nothing_and_reads_as_coordination
     assert set(body["client"]) == {"id"}
     viewed = [r for r in _rows(AuditAction.REFERRAL_VIEWED) if r.target_id == str(withdrawn.pk)]
     assert viewed[-1].purpose_of_use == "COC"
+
+
+def test_timeline_notes__withheld_from_others_when_the_reason_is(
+    api, client, make_referral, county_client, case_manager, provider_intake
+):
+    from referrals.disclosure import NOTE_WITHHELD
+
+    sent = make_referral("acknowledged")
+    referral_transition(
+        actor=case_manager,
+        referral=sent,
+        name="cancel",
+        reason_code="other",
+        note="Maria moved in with her sister in Eugene.",
+    )
+    consent_revoke(actor=case_manager, consent=county_client.consents.get(), reason="Withdrawn", method="verbal")
+
+    events = api.as_user(provider_intake).get(f"/api/v1/referrals/{sent.pk}/events/").json()
+    [cancel] = [e for e in events if e["name"] == "cancel"]
+    assert cancel["note"] == NOTE_WITHHELD
+    assert "Eugene" not in str(events)
+    [row] = [r for r in _rows(AuditAction.REFERRAL_VIEWED) if r.subtype == "events"]
+    assert "referral-reason" in row.detail["withheld"]
+    detail = api.get(f"/api/v1/referrals/{sent.pk}/").json()
+    assert "status_note" not in detail and "Eugene" not in str(detail)
+
+    client.force_login(provider_intake)
+    body = client.get(f"/referrals/{sent.pk}/").content.decode()
+    assert "Eugene" not in body and "Note withheld" in body
+
+    # The county wrote it, so the county still reads it.
+    mine = api.as_user(case_manager).get(f"/api/v1/referrals/{sent.pk}/events/").json()
+    assert [e["note"] for e in mine if e["name"] == "cancel"] == ["Maria moved in with her sister in Eugene."]
+
+
+def test_timeline_notes__a_provider_reads_its_own_notes_whatever_consent_says(
+    api, make_referral, county_client, case_manager, provider_intake
+):
+    accepted = make_referral("accepted")
+    referral_transition(
+        actor=provider_intake,
+        referral=accepted,
+        name="record_contact_attempt",
+        contact_result="reached",
+        note="Met at 3",
+    )
+    consent_revoke(actor=case_manager, consent=county_client.consents.get(), reason="Withdrawn", method="verbal")
+    events = api.as_user(provider_intake).get(f"/api/v1/referrals/{accepted.pk}/events/").json()
+    assert [e["note"] for e in events if e["name"] == "record_contact_attempt"] == ["Met at 3"]
