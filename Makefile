@@ -45,6 +45,10 @@ test: install-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=coordination.settings.test
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
+## Benchmarks in bench/ (PostgreSQL; not part of `make test`). BENCH_ARGS="--refill" fills their data again.
+bench: install-dev
+	@set -e; for script in bench/[a-z]*.py; do echo "== $$script"; $(BIN)/python $$script $(BENCH_ARGS); done
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

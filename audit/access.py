@@ -3,7 +3,7 @@ from django.db.models import Q
 from coordination.access import EVERYTHING, NOTHING, AccessPolicy, Action, register
 from providers.access import holds_permission
 
-from .models import AuditEvent, SignInThrottle
+from .models import AuditAnchor, AuditChainHead, AuditEvent, AuditEventClient, Disclosure, SignInThrottle
 
 
 @register(AuditEvent)
@@ -23,4 +23,24 @@ class SignInThrottlePolicy(AccessPolicy):
     def q(self, user, action: Action) -> Q:
         if action == Action.VIEW and holds_permission(user, "audit.view_signinthrottle"):
             return EVERYTHING
+        return NOTHING
+
+
+@register(Disclosure)
+@register(AuditAnchor)
+@register(AuditEventClient)
+class AuditEvidencePolicy(AccessPolicy):
+    """The ledger, the anchors and the list-read index are read like the trail they belong to."""
+
+    def q(self, user, action: Action) -> Q:
+        if action == Action.VIEW and holds_permission(user, "audit.view_auditevent"):
+            return EVERYTHING
+        return NOTHING
+
+
+@register(AuditChainHead)
+class AuditChainHeadPolicy(AccessPolicy):
+    """Written only by `audit.chain.link`, read only by `audit_verify`."""
+
+    def q(self, user, action: Action) -> Q:
         return NOTHING

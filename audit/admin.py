@@ -24,7 +24,7 @@ from .choices import AuditAction, Outcome, Source
 from .export import ExportTooLarge, audit_events_csv
 from .filters import AuditEventFilter, audit_text_q, filters_used
 from .models import AuditEvent
-from .services import audit_record
+from .services import audit_hidden_object, audit_record
 
 _FILTERSET = "_audit_filterset"
 
@@ -197,6 +197,21 @@ class AuditEventAdmin(admin.ModelAdmin):
                 },
             )
         return changelist
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # One event shows a client id, an actor and what they did: opening it is itself a read.
+        event = self.get_object(request, object_id)
+        if event is None:
+            audit_hidden_object(AuditEvent, pk=object_id)
+        elif request.method == "GET":
+            audit_record(
+                action=AuditAction.AUDIT_EVENT_VIEWED,
+                subtype="admin",
+                target=event,
+                client_id=event.client_id,
+                detail={"sequence": event.sequence},
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     # --- export -------------------------------------------------------------------------------------------
 

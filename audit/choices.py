@@ -30,6 +30,10 @@ class AuditAction(models.TextChoices):
     REFERRAL_ASSIGNED = "referral.assigned", "Referral assigned"
     REFERRAL_SHARED = "referral.shared", "Referral shared (object permission granted)"
     REFERRAL_UNSHARED = "referral.unshared", "Referral share removed (object permission revoked)"
+    # Response targets (sla/): the sweep records a missed target, climbs the ladder; a notified user acknowledges.
+    REFERRAL_SLA_BREACHED = "referral.sla_breached", "Referral missed a response target"
+    REFERRAL_ESCALATED = "referral.escalated", "Referral escalated (response target still missed)"
+    REFERRAL_ESCALATION_ACKNOWLEDGED = "referral.escalation_acknowledged", "Referral escalation acknowledged"
     CONSENT_RECORDED = "consent.recorded", "Consent recorded"
     CONSENT_REVOKED = "consent.revoked", "Consent revoked"
     CONSENT_ENTERED_IN_ERROR = "consent.entered_in_error", "Consent marked entered in error"
@@ -43,6 +47,43 @@ class AuditAction(models.TextChoices):
     BREAK_GLASS_VIEWED = "break_glass.viewed", "Break-the-glass access viewed"
     AUDIT_LISTED = "audit.listed", "Audit log listed"
     AUDIT_EXPORTED = "audit.exported", "Audit log exported"
+    AUDIT_VERIFIED = "audit.verified", "Audit chain verified"
+    REQUEST_REFUSED = "request.refused", "Request refused (403)"
+    AUDIT_EVENT_VIEWED = "audit.event_viewed", "Audit event opened"
+    ADMIN_PRIVILEGE_CHANGED = "user.privileges_changed", "Admin privileges changed (groups, staff, superuser)"
+    OBJECT_PERMISSION_GRANTED = "object_permission.granted", "Object permission granted"
+    OBJECT_PERMISSION_REVOKED = "object_permission.revoked", "Object permission revoked"
+    ACCESS_REVIEW_OPENED = "access_review.opened", "Access review opened"
+    ACCESS_REVIEW_ITEM_DECIDED = "access_review.item_decided", "Access review item decided"
+    ACCESS_REVIEW_COMPLETED = "access_review.completed", "Access review completed"
+    ACCESS_REVIEW_CANCELLED = "access_review.cancelled", "Access review cancelled"
+    ACCESS_REVIEW_REMINDED = "access_review.reminded", "Access review reminder sent (overdue)"
+    ACCESS_REVIEW_EXPORTED = "access_review.exported", "Access review evidence exported"
+    AUDIT_SAMPLE_DRAWN = "audit_sample.drawn", "Audit sample drawn"
+    AUDIT_SAMPLE_ITEM_REVIEWED = "audit_sample.item_reviewed", "Audit sample event reviewed"
+    EXCEPTION_RAISED = "exception.raised", "Exception raised"
+    EXCEPTION_TRANSITIONED = "exception.transitioned", "Exception status changed"
+    EXCEPTION_ASSIGNED = "exception.assigned", "Exception assigned"
+    EXCEPTION_ESCALATED = "exception.escalated", "Exception escalated (overdue)"
+    EXCEPTION_VIEWED = "exception.viewed", "Exception viewed"
+    EXCEPTION_LISTED = "exception.listed", "Exceptions listed"
+    WEBHOOK_ENDPOINT_CREATED = "webhook.endpoint_created", "Webhook endpoint created"
+    WEBHOOK_ENDPOINT_CHANGED = "webhook.endpoint_changed", "Webhook endpoint changed"
+    WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated", "Webhook signing secret rotated"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook.endpoint_disabled", "Webhook endpoint disabled"
+    WEBHOOK_ENDPOINT_DELETED = "webhook.endpoint_deleted", "Webhook endpoint deleted"
+    # Accounting of disclosures (audit/report.py, audit/ledger.py).
+    DISCLOSURE_REPORT_VIEWED = "disclosure_report.viewed", "Client disclosure report viewed"
+    DISCLOSURE_REPORT_EXPORTED = "disclosure_report.exported", "Client disclosure report exported"
+    # Referral performance numbers (metrics/): aggregates, no client data; recorded with the slice asked for.
+    METRICS_VIEWED = "metrics.viewed", "Referral performance numbers viewed"
+    METRICS_EXPORTED = "metrics.exported", "Referral performance numbers exported (CSV)"
+    PARTNER_NOTIFIED = "webhook.delivered", "Partner notification delivered (client data to a partner)"
+    # Validation at the edge and data quality (referrals/validation/, quality/): rule codes and counts, no client data.
+    REFERRAL_SUBMISSION_REJECTED = "referral.submission_rejected", "Referral not sent: the template failed validation"
+    QUALITY_VIEWED = "quality.viewed", "Data quality report viewed"
+    QUALITY_EXPORTED = "quality.exported", "Data quality report exported (CSV)"
+    QUALITY_WEEKLY_REPORT_ISSUED = "quality.weekly_report_issued", "Weekly data quality report issued"
 
 
 class ActionCode(models.TextChoices):
@@ -100,6 +141,9 @@ ACTION_CODES = {
     AuditAction.REFERRAL_ASSIGNED: ActionCode.UPDATE,
     AuditAction.REFERRAL_SHARED: ActionCode.CREATE,
     AuditAction.REFERRAL_UNSHARED: ActionCode.DELETE,
+    AuditAction.REFERRAL_SLA_BREACHED: ActionCode.EXECUTE,
+    AuditAction.REFERRAL_ESCALATED: ActionCode.EXECUTE,
+    AuditAction.REFERRAL_ESCALATION_ACKNOWLEDGED: ActionCode.UPDATE,
     AuditAction.CONSENT_RECORDED: ActionCode.CREATE,
     AuditAction.CONSENT_REVOKED: ActionCode.UPDATE,
     AuditAction.CONSENT_ENTERED_IN_ERROR: ActionCode.UPDATE,
@@ -113,4 +157,38 @@ ACTION_CODES = {
     AuditAction.BREAK_GLASS_VIEWED: ActionCode.READ,
     AuditAction.AUDIT_LISTED: ActionCode.READ,
     AuditAction.AUDIT_EXPORTED: ActionCode.READ,
+    AuditAction.AUDIT_VERIFIED: ActionCode.EXECUTE,
+    AuditAction.REQUEST_REFUSED: ActionCode.EXECUTE,
+    AuditAction.AUDIT_EVENT_VIEWED: ActionCode.READ,
+    AuditAction.ADMIN_PRIVILEGE_CHANGED: ActionCode.UPDATE,
+    AuditAction.OBJECT_PERMISSION_GRANTED: ActionCode.CREATE,
+    AuditAction.OBJECT_PERMISSION_REVOKED: ActionCode.DELETE,
+    AuditAction.ACCESS_REVIEW_OPENED: ActionCode.CREATE,
+    AuditAction.ACCESS_REVIEW_ITEM_DECIDED: ActionCode.UPDATE,
+    AuditAction.ACCESS_REVIEW_COMPLETED: ActionCode.UPDATE,
+    AuditAction.ACCESS_REVIEW_CANCELLED: ActionCode.UPDATE,
+    AuditAction.ACCESS_REVIEW_REMINDED: ActionCode.EXECUTE,
+    AuditAction.ACCESS_REVIEW_EXPORTED: ActionCode.READ,
+    AuditAction.AUDIT_SAMPLE_DRAWN: ActionCode.CREATE,
+    AuditAction.AUDIT_SAMPLE_ITEM_REVIEWED: ActionCode.UPDATE,
+    AuditAction.EXCEPTION_RAISED: ActionCode.CREATE,
+    AuditAction.EXCEPTION_TRANSITIONED: ActionCode.UPDATE,
+    AuditAction.EXCEPTION_ASSIGNED: ActionCode.UPDATE,
+    AuditAction.EXCEPTION_ESCALATED: ActionCode.UPDATE,
+    AuditAction.EXCEPTION_VIEWED: ActionCode.READ,
+    AuditAction.EXCEPTION_LISTED: ActionCode.READ,
+    AuditAction.WEBHOOK_ENDPOINT_CREATED: ActionCode.CREATE,
+    AuditAction.WEBHOOK_ENDPOINT_CHANGED: ActionCode.UPDATE,
+    AuditAction.WEBHOOK_SECRET_ROTATED: ActionCode.UPDATE,
+    AuditAction.WEBHOOK_ENDPOINT_DISABLED: ActionCode.UPDATE,
+    AuditAction.WEBHOOK_ENDPOINT_DELETED: ActionCode.DELETE,
+    AuditAction.DISCLOSURE_REPORT_VIEWED: ActionCode.READ,
+    AuditAction.DISCLOSURE_REPORT_EXPORTED: ActionCode.READ,
+    AuditAction.METRICS_VIEWED: ActionCode.READ,
+    AuditAction.METRICS_EXPORTED: ActionCode.READ,
+    AuditAction.PARTNER_NOTIFIED: ActionCode.EXECUTE,
+    AuditAction.REFERRAL_SUBMISSION_REJECTED: ActionCode.UPDATE,
+    AuditAction.QUALITY_VIEWED: ActionCode.READ,
+    AuditAction.QUALITY_EXPORTED: ActionCode.READ,
+    AuditAction.QUALITY_WEEKLY_REPORT_ISSUED: ActionCode.CREATE,
 }

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
 from coordination import context
 from coordination.memberships import active_memberships
 from coordination.purpose import default_purpose
 
+from . import chain
 from .choices import ACTION_CODES, AuditAction, Outcome
-from .models import AuditEvent
+from .models import AuditEvent, AuditEventClient
 
 
 def default_purpose_of_use(roles: Iterable[str]) -> str:
@@ -78,22 +81,81 @@ def audit_record(
             target_id=str(target.pk),
             target_repr=str(target)[:200],
         )
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         recorded_at=timezone.now(),
         action=action,
         subtype=subtype,
         action_code=ACTION_CODES[AuditAction(action)],
         outcome=outcome,
         outcome_reason=outcome_reason[:300],
-        client_id=client_id,
-        consents=list(consents),
+        client_id=_uuid_or_none(client_id),
+        consents=[str(c) for c in consents],
         detail=detail or {},
         request_id=ctx.request_id,
         source=ctx.source,
-        remote_addr=ctx.remote_addr or None,
+        remote_addr=_address(ctx.remote_addr),
         user_agent=ctx.user_agent,
         **fields,
     )
+    event.prev_hash, event.row_hash = chain.link(chain.canonical(_chained_values(event)))
+    event.save(force_insert=True)
+    _link_listed_clients(event)
+    if outcome == Outcome.DENIED and ctx.request_id:
+        ctx.memo[_DENIAL_RECORDED] = True
+    return event
+
+
+_DENIAL_RECORDED = "audit.denial_recorded"
+
+
+def audit_refused_request(*, request, status: int, reason: str) -> None:
+    """A 403 that no service or view recorded yet: one denied row, so no refusal goes unrecorded.
+
+    Anonymous requests are left out (they are refused before any data is looked at, and would let anyone
+    flood the trail); views that audit their own refusals are not recorded twice.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or context.current().memo.get(_DENIAL_RECORDED):
+        return
+    audit_record(
+        action=AuditAction.REQUEST_REFUSED,
+        actor=user,
+        outcome=Outcome.DENIED,
+        outcome_reason=(reason or "permission denied")[:300],
+        detail={"path": request.path[:300], "method": request.method, "status": status},
+    )
+
+
+def _chained_values(event: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in chain.CHAINED_FIELDS}
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _address(value: str | None) -> str | None:
+    """Stored the way the database gives it back, so the hash of what was written can be checked later."""
+    if not value:
+        return None
+    return clean_ipv6_address(value) if ":" in value else value
+
+
+def _link_listed_clients(event: AuditEvent) -> None:
+    """A list read names its clients in `detail["client_ids"]`; index them in one insert."""
+    listed = event.detail.get("client_ids") if isinstance(event.detail, dict) else None
+    if not listed:
+        return
+    ids = set()
+    for value in listed:
+        try:
+            ids.add(_uuid_or_none(value))
+        except (ValueError, TypeError, AttributeError):
+            continue
+    ids.discard(None)
+    AuditEventClient.objects.bulk_create([AuditEventClient(event=event, client_id=i) for i in sorted(ids)])
 
 
 def audit_hidden_object(model: type[models.Model], **lookup) -> None:

@@ -5,11 +5,14 @@ a password change (audited; the user's other sessions end) and deactivation (ses
 """
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import post_init, post_save
+from django.db.models.signals import m2m_changed, post_init, post_save
 from django.dispatch import receiver
 
 from coordination.accounts import user_access_end, user_sessions_end
@@ -50,11 +53,26 @@ def _on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     lockout_record_failure(username=username)
 
 
+_PRIVILEGE_FLAGS = ("is_staff", "is_superuser")
+_syncing_role_groups: ContextVar[bool] = ContextVar("syncing_role_groups", default=False)
+
+
+@contextmanager
+def role_groups_sync() -> Iterator[None]:
+    """Group changes that mirror memberships (providers.services) are not privilege changes of their own."""
+    token = _syncing_role_groups.set(True)
+    try:
+        yield
+    finally:
+        _syncing_role_groups.reset(token)
+
+
 # What the row held when loaded or last saved. Read from __dict__ so a deferred field costs no query.
 @receiver(post_init, sender=User)
 def _remember_user_state(sender, instance, **kwargs) -> None:
     instance._saved_is_active = instance.__dict__.get("is_active")
     instance._saved_password = instance.__dict__.get("password")
+    instance._saved_flags = {flag: instance.__dict__.get(flag) for flag in _PRIVILEGE_FLAGS}
 
 
 def _saves(update_fields, field: str) -> bool:
@@ -66,8 +84,10 @@ def _on_user_saved(sender, instance, created, update_fields=None, **kwargs) -> N
     if not created:
         _audit_password_change(instance, update_fields)
         _follow_active_flag(instance, update_fields)
+    _audit_privilege_flags(instance, created)
     instance._saved_is_active = instance.is_active
     instance._saved_password = instance.password
+    instance._saved_flags = {flag: getattr(instance, flag) for flag in _PRIVILEGE_FLAGS}
     instance._access_end_handled = False
 
 
@@ -95,3 +115,40 @@ def _follow_active_flag(user, update_fields) -> None:
         user_access_end(actor=None, user=user)
     elif not user._saved_is_active and user.is_active:
         audit_record(action=AuditAction.USER_REACTIVATED, target=user, detail={"username": user.get_username()})
+
+
+def _audit_privilege_flags(user, created: bool) -> None:
+    """ONC (d)(2): privilege changes are logged, whichever path makes them (admin form, shell, command)."""
+    before = getattr(user, "_saved_flags", {})
+    changed = {}
+    for flag in _PRIVILEGE_FLAGS:
+        now, then = getattr(user, flag), (None if created else before.get(flag))
+        if (created and now) or (then is not None and then != now):
+            changed[flag] = {"before": then, "after": now}
+    if changed:
+        audit_record(
+            action=AuditAction.ADMIN_PRIVILEGE_CHANGED,
+            target=user,
+            detail={"username": user.get_username(), "changed": changed},
+        )
+
+
+@receiver(m2m_changed, sender=User.groups.through)
+@receiver(m2m_changed, sender=User.user_permissions.through)
+def _on_user_groups_or_permissions_changed(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
+    if _syncing_role_groups.get():  # the membership change that caused it is audited already
+        return
+    if action not in ("post_add", "post_remove", "post_clear") or (action != "post_clear" and not pk_set):
+        return
+    relation = "groups" if sender is User.groups.through else "user_permissions"
+    users = [instance] if not reverse else list(User.objects.filter(pk__in=pk_set or ()))
+    names = [] if reverse else sorted(str(obj) for obj in model.objects.filter(pk__in=pk_set or ()))
+    for user in users:
+        audit_record(
+            action=AuditAction.ADMIN_PRIVILEGE_CHANGED,
+            target=user,
+            detail={
+                "username": user.get_username(),
+                relation: {action.removeprefix("post_"): names or [str(instance)]},
+            },
+        )

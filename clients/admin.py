@@ -3,6 +3,7 @@ from django.contrib import admin
 from audit.choices import AuditAction
 from coordination.admin_reads import AuditedReadOnlyAdmin
 
+from .admin_disclosures import DisclosureReportAdminMixin
 from .models import Client, ClientIdentifier
 
 
@@ -14,8 +15,8 @@ class ClientIdentifierInline(admin.TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(AuditedReadOnlyAdmin):
-    """Read-only for governance, scoped and audited like the portal's own client pages."""
+class ClientAdmin(DisclosureReportAdminMixin, AuditedReadOnlyAdmin):
+    """Read-only for governance, scoped and audited like the portal's own client pages; with the disclosure report."""
 
     list_display = ["family_name", "given_name", "birth_date", "organization", "updated_at"]
     list_filter = ["organization"]

@@ -48,6 +48,7 @@ class Client(models.Model):
     class Meta:
         ordering = ["family_name", "given_name", "birth_date"]
         indexes = [models.Index(fields=["organization", "family_name", "given_name"])]
+        permissions = [("view_client_disclosures", "Read the disclosure report of the organization's clients")]
 
     def __str__(self) -> str:
         return f"{self.given_name} {self.family_name}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.apps import apps
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from clients.models import Client
@@ -138,3 +139,43 @@ def lapsed_consent_notes(
                 if covered and (category not in latest or latest[category][0] < when):
                     latest[category] = (when, note)
     return {category: note for category, (_, note) in latest.items()}
+
+
+# Who must hear about a revocation or expiry
+
+
+def client_data_recipients(client: Client) -> list[Organization]:
+    """Organizations that received this client's data, by name: told when consent is revoked or expires.
+
+    The disclosure ledger (audit.Disclosure) where it is installed, together with the receiving organizations
+    of the client's sent referrals (they predate the ledger); never the client's own organization.
+    """
+    ids = set(
+        apps.get_model("referrals", "Referral")
+        .objects.filter(client_id=client.pk, sent_at__isnull=False)
+        .exclude(receiving_organization=None)
+        .values_list("receiving_organization_id", flat=True)
+    )
+    try:
+        ledger = apps.get_model("audit", "Disclosure")
+    except LookupError:
+        ledger = None
+    if ledger is not None:
+        ids |= set(
+            ledger._default_manager.filter(client_id=client.pk)
+            .exclude(recipient_organization_id=None)
+            .values_list("recipient_organization_id", flat=True)
+            .distinct()
+        )
+    ids.discard(client.organization_id)
+    return list(Organization.objects.filter(pk__in=ids).order_by("name"))
+
+
+def expired_consents(today: datetime.date):
+    """Active consents whose every provision ended before `today` (the same rule as the consent pages)."""
+    current = ConsentProvision.objects.filter(consent=OuterRef("pk")).filter(Q(end__isnull=True) | Q(end__gte=today))
+    return (
+        Consent.objects.filter(status=ConsentStatus.ACTIVE, provisions__isnull=False)
+        .exclude(Exists(current))
+        .distinct()
+    )

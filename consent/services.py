@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -15,11 +14,14 @@ from audit.choices import AuditAction
 from audit.services import audit_record
 from clients.models import Client
 from coordination.access import Action
+from coordination.events import Event
+from coordination.outbox import outbox_enqueue
 from providers.access import holds_permission
 from providers.models import Organization
 
 from .choices import FORBIDDEN_PURPOSES, NAMED_RECIPIENT_ONLY, ConsentStatus, ProvisionType, RevocationMethod
 from .models import Consent, ConsentProvision
+from .selectors import client_data_recipients
 
 RECORDABLE_STATUSES = (ConsentStatus.ACTIVE, ConsentStatus.DRAFT, ConsentStatus.REJECTED)
 PROVISION_FIELDS = ("type", "partner_categories", "purposes", "data_categories", "start", "end")
@@ -150,16 +152,8 @@ def _provision_checked(
 
 
 def _recipients_of(client: Client) -> list[Organization]:
-    """Organizations that already received this client's data through a sent referral."""
-    # Looked up by name: referrals build on consent, not the other way round. (The disclosure ledger of
-    # the audit issue will answer this for every kind of disclosure.)
-    referral_model = apps.get_model("referrals", "Referral")
-    ids = (
-        referral_model.objects.filter(client=client, sent_at__isnull=False)
-        .exclude(receiving_organization=None)
-        .values("receiving_organization_id")
-    )
-    return list(Organization.objects.filter(pk__in=ids).order_by("name"))
+    """Organizations that already received this client's data (the ledger and sent referrals)."""
+    return client_data_recipients(client)
 
 
 @transaction.atomic
@@ -200,6 +194,15 @@ def consent_revoke(*, actor, consent: Consent, reason: str, method: str) -> Cons
             "method": method,
             # The SLA/notification issue tells these organizations; the list is kept with the revocation.
             "notify_organizations": [{"id": str(o.pk), "slug": o.slug, "name": o.name} for o in recipients],
+        },
+    )
+    outbox_enqueue(
+        Event.CONSENT_REVOKED,
+        subject=locked,
+        data={
+            "client_id": str(locked.client_id),
+            "organization_ids": [str(o.pk) for o in recipients],
+            "actor_id": actor.pk if actor else None,
         },
     )
     return locked

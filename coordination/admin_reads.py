@@ -37,7 +37,9 @@ class AuditedReadOnlyAdmin(SimpleHistoryAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def history_view(self, request, object_id, extra_context=None):
-        self._audit_view(request, object_id, subtype="admin-history")
+        # simple-history reads the history table past get_queryset: a hidden object's history is a 404.
+        if self._audit_view(request, object_id, subtype="admin-history") is None:
+            raise Http404(f"No such {self.model._meta.verbose_name}.")
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):

@@ -1,5 +1,7 @@
 """The admin is the governance workspace: governance leads and superusers only."""
 
+from functools import wraps
+
 from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
@@ -24,6 +26,20 @@ class GovernanceAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return is_governance(request.user)
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        # A signed-in user who is not governance is refused outright (403, audited by the 403 handler)
+        # rather than sent round to a sign-in page they are already past.
+        @wraps(view)
+        def gate(request, *args, **kwargs):
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise PermissionDenied("The admin is for governance leads.")
+            return inner(request, *args, **kwargs)
+
+        gate.admin_site = self
+        return gate
 
     def login(self, request, extra_context=None):
         if request.user.is_authenticated:

@@ -14,7 +14,7 @@ class CoordinationConfig(AppConfig):
     verbose_name = "Coordination framework"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401
+        from . import checks, outbox  # noqa: F401
         from .api import schema  # noqa: F401
 
         post_migrate.connect(_sync_roles_after_migrate, sender=self, dispatch_uid="coordination-sync-roles")

@@ -7,7 +7,19 @@ from simple_history.models import HistoricalChanges
 
 from coordination.access import AccessQuerySet, has_policy
 
-PORTAL_APPS = ("coordination", "providers", "clients", "consent", "referrals", "audit")
+PORTAL_APPS = (
+    "coordination",
+    "providers",
+    "clients",
+    "consent",
+    "referrals",
+    "audit",
+    "notifications",
+    "webhooks",
+    "governance",
+    "sla",
+    "metrics",
+)
 
 
 def portal_models():

@@ -25,6 +25,10 @@ NAV_ITEMS = (
     NavItem("Team", "referrals:team", "referrals.view_referral", check="referrals.selectors.supervises"),
     NavItem("Directory", "providers:directory", "providers.view_service"),
     NavItem("Clients", "clients:search", "clients.view_client"),
+    NavItem("Exceptions", "exceptionqueue:queue", "exceptionqueue.view_exceptionitem"),
+    NavItem("Webhooks", "webhooks:list", "webhooks.view_webhookendpoint"),
+    NavItem("Performance", "metrics:performance", "metrics.view_referral_metrics"),
+    NavItem("Data quality", "quality:report", "quality.view_quality_report"),
     NavItem("Governance admin", "admin:index", governance_only=True),
 )
 

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from coordination import views
+from coordination import health, views
 from coordination.api.auth import TokenObtainView, TokenRevokeView
 
 api_v1 = [
@@ -14,6 +14,11 @@ api_v1 = [
     path("", include("referrals.api.urls")),
     path("", include("consent.api.urls")),
     path("", include("audit.api.urls")),
+    path("", include("notifications.api.urls")),
+    path("", include("exceptionqueue.api.urls")),
+    path("", include("sla.api.urls")),
+    path("", include("webhooks.api.urls")),
+    path("", include("metrics.api.urls")),
 ]
 
 urlpatterns = [
@@ -25,8 +30,17 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("referrals/", include("referrals.urls")),
     path("consents/", include("consent.urls")),
+    path("exceptions/", include("exceptionqueue.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("sla/", include("sla.urls")),
+    path("health/", health.health, name="health"),
+    path("settings/webhooks/", include("webhooks.urls")),
+    path("dashboard/", include("metrics.urls")),
+    path("quality/", include("quality.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler403 = "coordination.views.permission_denied"

@@ -4,7 +4,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
+from django.views import defaults
 
+from audit.services import audit_refused_request
 from coordination.forms import PortalAuthenticationForm
 
 
@@ -31,3 +33,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 def home(request: HttpRequest) -> HttpResponse:
     memberships = request.user.memberships.filter(active=True).select_related("organization")
     return render(request, "home.html", {"memberships": memberships})
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Every page refusal (403) leaves a denied audit row, unless the view recorded its own."""
+    audit_refused_request(request=request, status=403, reason=str(exception))
+    return defaults.permission_denied(request, exception)

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from audit.choices import AuditAction
 from audit.services import audit_record
+from audit.signals import role_groups_sync
 from coordination.roles import ROLE_PERMISSIONS
 
 from .models import Membership, Organization
@@ -18,8 +19,9 @@ def user_sync_role_groups(*, user) -> None:
         Membership.objects.filter(user=user, active=True, organization__active=True).values_list("role", flat=True)
     )
     role_groups = Group.objects.filter(name__in=ROLE_PERMISSIONS.keys())
-    user.groups.remove(*[g for g in role_groups if g.name not in active_roles])
-    user.groups.add(*[g for g in role_groups if g.name in active_roles])
+    with role_groups_sync():
+        user.groups.remove(*[g for g in role_groups if g.name not in active_roles])
+        user.groups.add(*[g for g in role_groups if g.name in active_roles])
     if hasattr(user, "_perm_cache"):
         del user._perm_cache
     if hasattr(user, "_group_perm_cache"):

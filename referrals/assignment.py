@@ -16,6 +16,7 @@ from django.utils import timezone
 from audit.choices import AuditAction
 from audit.services import audit_record
 from coordination.roles import roles_granting
+from providers.access import holds_permission
 from providers.models import Membership
 
 from .access import ReferralActor
@@ -185,3 +186,53 @@ def referral_unshare(*, actor, referral: Referral, colleague) -> None:
     audit_record(
         action=AuditAction.REFERRAL_UNSHARED, actor=actor, target=locked, client_id=locked.client_id, detail=detail
     )
+
+
+# Object permissions a governance lead may set directly (the django-guardian admin on referrals).
+GOVERNABLE_GRANTS = ("view_referral", "change_referral")
+
+
+@transaction.atomic
+def referral_grants_set(
+    *, actor, referral: Referral, user, codenames: set[str], expires_at: datetime.datetime | None = None
+) -> dict[str, list[str]]:
+    """Make `user`'s direct grants on the referral exactly `codenames`: governance's corrective tool.
+
+    Each grant and revocation is its own audit row (and a timeline event), like shares and assignments.
+    """
+    locked = lock_visible_referral(actor, referral)
+    if not holds_permission(actor, "referrals.change_referraluserobjectpermission"):
+        raise WrongSide("Only a governance lead can change object permissions on a referral.")
+    unknown = set(codenames) - set(GOVERNABLE_GRANTS)
+    if unknown:
+        raise ValidationError({"permissions": [f"Not a referral permission: {', '.join(sorted(unknown))}."]})
+    if codenames and not Membership.objects.filter(user_id=user.pk, active=True, organization__active=True).exists():
+        raise ValidationError({"user": ["Grant only to active staff of a member organization."]})
+    held = set(
+        ReferralUserObjectPermission.objects.filter(content_object=locked, user=user).values_list(
+            "permission__codename", flat=True
+        )
+    )
+    granted, revoked = sorted(set(codenames) - held), sorted(held & set(GOVERNABLE_GRANTS) - set(codenames))
+    for codename in granted:
+        ReferralUserObjectPermission.objects.create(
+            content_object=locked, user=user, permission=_permission(codename), granted_by=actor, expires_at=expires_at
+        )
+    if revoked:
+        ReferralUserObjectPermission.objects.filter(
+            content_object=locked, user=user, permission__codename__in=revoked
+        ).delete()
+    who = {"user": str(user.pk), "user_name": user.get_full_name() or user.get_username(), "via": "governance"}
+    for action, changed in (
+        (AuditAction.OBJECT_PERMISSION_GRANTED, granted),
+        (AuditAction.OBJECT_PERMISSION_REVOKED, revoked),
+    ):
+        for codename in changed:
+            audit_record(
+                action=action,
+                actor=actor,
+                target=locked,
+                client_id=locked.client_id,
+                detail={**who, "permission": codename},
+            )
+    return {"granted": granted, "revoked": revoked}

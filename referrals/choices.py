@@ -39,6 +39,28 @@ class RiskFlag(models.TextChoices):
     DO_NOT_CONTACT_DIRECTLY = "do-not-contact-directly", "Do not contact directly"
 
 
+# Flags that say why a referral is urgent (a crisis without one is questioned before sending);
+# "do not contact directly" is a contact constraint, not a risk.
+CRISIS_RISK_FLAGS = frozenset(
+    {RiskFlag.SAFETY_RISK, RiskFlag.SELF_HARM_RISK, RiskFlag.VIOLENCE_RISK, RiskFlag.MEDICAL_FRAGILITY}
+)
+
+
+class ReferralContactMethod(models.TextChoices):
+    """How the provider should reach the client for this referral; the direct ones use the client's record."""
+
+    PHONE = "phone", "Phone call"
+    TEXT = "text", "Text message"
+    EMAIL = "email", "Email"
+    MAIL = "mail", "Mail"
+    THROUGH_REFERRER = "through-referrer", "Through the case manager (no direct contact)"
+
+
+DIRECT_CONTACT_METHODS = frozenset(
+    {ReferralContactMethod.PHONE, ReferralContactMethod.TEXT, ReferralContactMethod.EMAIL, ReferralContactMethod.MAIL}
+)
+
+
 class SensitiveCategory(models.TextChoices):
     """Segmented data the referral reason carries; consent must cover it before the referral is sent."""
 

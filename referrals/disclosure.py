@@ -14,9 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache as _once
 
+from django.db import transaction
 from django.utils import timezone
 
-from audit.choices import AuditAction
+from audit.choices import AuditAction, Source
+from audit.ledger import DisclosureEntry, disclosures_record
+from audit.models import AuditEvent, DisclosureKind
 from audit.services import audit_record
 from clients.models import Client
 from consent.catalog import ExchangeCatalog
@@ -26,6 +29,7 @@ from consent.policy import Decision, active_consents, active_consents_of, disclo
 from coordination import context
 from coordination.memberships import active_memberships
 from coordination.purpose import has_live_break_glass
+from coordination.roles import Role
 from providers.models import Organization
 
 from .choices import Side
@@ -52,6 +56,7 @@ REFERRAL_FIELD_CATEGORIES = {
     "risk_flags": DataCategory.RISK_FLAGS,
     "contact_constraints": DataCategory.CONTACT,
     "safe_contact_times": DataCategory.CONTACT,
+    "contact_method": DataCategory.CONTACT,
 }
 # Needs whose very mention discloses a sensitive category.
 NEED_CATEGORIES = {
@@ -106,6 +111,8 @@ class ReferralDisclosure:
     withheld: dict[str, str] = field(default_factory=dict)
     consents: tuple[str, ...] = ()
     purpose: str = REFERRAL_PURPOSE
+    # The organizations this read discloses to; empty when the custodian reads its own client.
+    recipients: tuple[Organization, ...] = ()
 
     def shows(self, field_name: str) -> bool:
         return field_name not in self.hidden_fields
@@ -242,6 +249,7 @@ def referral_disclosure(
         withheld={c: r for c, r in withheld.items() if c in categories},
         consents=relied_on,
         purpose=purpose,
+        recipients=tuple(recipients),
     )
 
 
@@ -364,15 +372,27 @@ def disclosure_preview(referral: Referral) -> DisclosurePreview:
     return DisclosurePreview(recipient, REFERRAL_PURPOSE, lines, decision.consents)
 
 
-def audit_disclosure(referral: Referral, disclosure: ReferralDisclosure | None = None, subtype: str = "") -> None:
-    """One audit row per view: the client fields shown, what consent withheld and why, the consents relied on."""
+@transaction.atomic
+def audit_disclosure(
+    referral: Referral, disclosure: ReferralDisclosure | None = None, subtype: str = "", extra: dict | None = None
+) -> None:
+    """One audit row per view: the client fields shown, what consent withheld and why, the consents relied on.
+
+    A read by another organization than the client's custodian also adds its ledger row (what it was shown).
+    """
     if disclosure is None:
-        audit_record(action=AuditAction.REFERRAL_VIEWED, target=referral, client_id=referral.client_id, subtype=subtype)
+        audit_record(
+            action=AuditAction.REFERRAL_VIEWED,
+            target=referral,
+            client_id=referral.client_id,
+            subtype=subtype,
+            detail=extra or {},
+        )
         return
-    detail: dict = {"client_fields": [f for f in disclosure.client if f != "id"]}
+    detail: dict = {"client_fields": [f for f in disclosure.client if f != "id"], **(extra or {})}
     if disclosure.withheld:
         detail["withheld"] = dict(disclosure.withheld)
-    audit_record(
+    event = audit_record(
         action=AuditAction.REFERRAL_VIEWED,
         target=referral,
         client_id=referral.client_id,
@@ -381,10 +401,15 @@ def audit_disclosure(referral: Referral, disclosure: ReferralDisclosure | None =
         consents=disclosure.consents,
         detail=detail,
     )
+    ledger_reads(event, [(referral, disclosure)])
 
 
+@transaction.atomic
 def audit_listing(rows: list[tuple[Referral, ReferralDisclosure]], *, subtype: str = "", query: dict | None = None):
-    """One audit row per list read: every client shown, what consent withheld on which referral, the consents."""
+    """One audit row per list read: every client shown, what consent withheld on which referral, the consents.
+
+    Clients shown to another organization than their custodian get one ledger row each, in one insert.
+    """
     withheld = {str(r.pk): d.withheld for r, d in rows if d.withheld}
     detail: dict = {
         "client_ids": sorted({str(r.client_id) for r, _ in rows}),
@@ -393,11 +418,104 @@ def audit_listing(rows: list[tuple[Referral, ReferralDisclosure]], *, subtype: s
     }
     if withheld:
         detail["withheld"] = withheld
-    audit_record(
+    event = audit_record(
         action=AuditAction.REFERRAL_LISTED,
         subtype=subtype,
         consents=list(dict.fromkeys(c for _, d in rows for c in d.consents)),
         detail=detail,
+    )
+    ledger_reads(event, rows)
+
+
+# --- the accounting of disclosures --------------------------------------------------------------------------
+
+
+def shown_categories(referral: Referral, disclosure: ReferralDisclosure) -> list[str]:
+    """The data categories this viewer was actually shown of the referral (not what was withheld or not listed)."""
+    shown = [CLIENT_FIELD_CATEGORIES[f] for f in disclosure.client if f in CLIENT_FIELD_CATEGORIES]
+    shown += [category for name, category in REFERRAL_FIELD_CATEGORIES.items() if disclosure.shows(name)]
+    if referral.category in NEED_CATEGORIES:  # the need is always shown to the receiving side
+        shown.append(NEED_CATEGORIES[referral.category])
+    if disclosure.shows("sensitive_categories"):
+        shown += referral.sensitive_categories or []
+    present = {str(c) for c in shown}
+    return [c for c in DataCategory.values if c in present]
+
+
+def read_kind(source: str, roles: Iterable[str]) -> DisclosureKind:
+    """Pages (and people using the API) read referrals; partner systems read them through the API or FHIR."""
+    if source == Source.FHIR:
+        return DisclosureKind.FHIR_READ
+    if source == Source.API and Role.PARTNER_SYSTEM in set(roles):
+        return DisclosureKind.API_READ
+    return DisclosureKind.REFERRAL_READ
+
+
+def ledger_reads(event: AuditEvent, rows: list[tuple[Referral, ReferralDisclosure]]) -> None:
+    """Ledger rows for what a read showed outside the custodian: one per (client, recipient organization)."""
+    merged: dict[tuple, dict] = {}
+    for referral, disclosure in rows:
+        for recipient in disclosure.recipients:
+            if recipient.pk == referral.client.organization_id:
+                continue
+            entry = merged.setdefault(
+                (referral.client_id, recipient.pk),
+                {"recipient": recipient, "referrals": [], "categories": [], "consents": [], "custodian": None},
+            )
+            entry["referrals"].append(referral)
+            entry["categories"] += shown_categories(referral, disclosure)
+            entry["consents"] += disclosure.consents
+            entry["custodian"] = referral.client.organization_id
+    if not merged:
+        return
+    purpose = next(d.purpose for _, d in rows if d.recipients)
+    roles = [m.role for m in active_memberships(event.actor)] if event.actor_id else []
+    entries = [
+        DisclosureEntry(
+            client_id=client_id,
+            categories=[c for c in DataCategory.values if c in set(entry["categories"])],
+            consents=entry["consents"],
+            description=_read_description(entry["referrals"]),
+            target=entry["referrals"][0],
+            custodian_id=entry["custodian"],
+            recipient_organization=entry["recipient"],
+        )
+        for (client_id, _), entry in merged.items()
+    ]
+    disclosures_record(
+        event=event,
+        kind=read_kind(event.source, roles),
+        recipient_user=event.actor,
+        entries=entries,
+        purpose_of_use=purpose,
+    )
+
+
+def _read_description(referrals: list[Referral]) -> str:
+    references = ", ".join(r.reference for r in referrals[:10])
+    if len(referrals) == 1:
+        return f"Referral {references} ({referrals[0].get_category_display()}) read"
+    return f"Referrals {references} listed"
+
+
+def ledger_referral_sent(referral: Referral, event: AuditEvent, consents: Iterable[str]) -> None:
+    """The send itself discloses the referral's categories to the receiving organization (not to one user)."""
+    service = referral.service.name if referral.service_id else ""
+    disclosures_record(
+        event=event,
+        kind=DisclosureKind.REFERRAL_SENT,
+        recipient_organization=referral.receiving_organization,
+        entries=[
+            DisclosureEntry(
+                client_id=referral.client_id,
+                categories=referral_data_categories(referral),
+                consents=list(consents),
+                description=f"Referral {referral.reference} sent ({referral.get_category_display()}, {service})",
+                target=referral,
+                custodian_id=referral.client.organization_id,
+            )
+        ],
+        purpose_of_use=REFERRAL_PURPOSE,
     )
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from providers.choices import SdohCategory
 from providers.languages import LANGUAGE_CHOICES
 
-from .choices import EligibilityBasis, RiskFlag, SensitiveCategory, Urgency
+from .choices import EligibilityBasis, ReferralContactMethod, RiskFlag, SensitiveCategory, Urgency
 from .services import NOTE_MAX_LENGTH, TEMPLATE_FIELDS
 from .validation import template_errors
 from .workflow import Transition
@@ -41,10 +41,12 @@ class ReferralDetailsForm(forms.Form):
     """The referral template: the need, its urgency and what the provider must know."""
 
     category = forms.ChoiceField(label="Need", choices=[("", "Choose the need"), *SdohCategory.choices])
+    # Not required here: the template's rules (referrals/validation/rules.py) say what is missing, for every channel.
     urgency = forms.ChoiceField(
         label="Urgency",
         choices=Urgency.choices,
         initial=Urgency.ROUTINE,
+        required=False,
         widget=forms.RadioSelect,
         help_text="Crisis: the provider must acknowledge within an hour. Urgent: within four hours.",
     )
@@ -80,7 +82,19 @@ class ReferralDetailsForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Consent must cover these before the referral can be sent.",
     )
-    language = forms.ChoiceField(label="Language for the provider to use", choices=LANGUAGE_CHOICES)
+    contact_method = forms.ChoiceField(
+        label="How the provider contacts the client",
+        choices=ReferralContactMethod.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Phone, text, email and mail use the client's record. Choose the case manager when the client "
+        "must not be contacted directly.",
+    )
+    language = forms.ChoiceField(
+        label="Language for the provider to use",
+        choices=[("", "Choose a language"), *LANGUAGE_CHOICES],
+        required=False,
+    )
     interpreter_needed = forms.BooleanField(label="Needs an interpreter", required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -101,7 +115,11 @@ class ReferralDetailsForm(forms.Form):
         return data
 
     def template_data(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in TEMPLATE_FIELDS}
+        data = {name: self.cleaned_data[name] for name in TEMPLATE_FIELDS}
+        if not data["contact_method"]:
+            # Radios cannot be cleared in a browser: nothing chosen means the default (new) or unchanged (edit).
+            del data["contact_method"]
+        return data
 
     def chosen_agency(self):
         if "referring_organization" not in self.fields:
@@ -132,6 +150,14 @@ class ServiceChoiceForm(forms.Form):
 
 class VersionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class SendForm(VersionForm):
+    """The review step's send button; the box confirms the warnings the last attempt listed."""
+
+    confirm_warnings = forms.BooleanField(
+        label="I have checked these warnings and want to send the referral anyway.", required=False
+    )
 
 
 class TransitionForm(forms.Form):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from guardian.managers import UserObjectPermissionManager
 from guardian.models import UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
@@ -25,6 +26,7 @@ from .choices import (
     ContactResult,
     DeclineReason,
     HoldReason,
+    ReferralContactMethod,
     Side,
     Status,
     Urgency,
@@ -84,6 +86,13 @@ class Referral(models.Model):
     )
     language = models.CharField(max_length=3, choices=LANGUAGE_CHOICES, default="en")
     interpreter_needed = models.BooleanField(default=False)
+    # Blank only on rows older than the field and on drafts someone cleared: sending needs it (validation/).
+    contact_method = models.CharField(
+        max_length=20,
+        choices=ReferralContactMethod.choices,
+        blank=True,
+        help_text="How the provider should reach the client; phone, text, email and mail use the client's record.",
+    )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
     # Bumped on every change so a stale form or API call is refused instead of overwriting.
@@ -100,6 +109,9 @@ class Referral(models.Model):
     acknowledge_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     first_contact_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     service_start_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Set by the SLA sweep at the second escalation (a target still missed): the referring agency should
+    # consider sending the client elsewhere. A flag only: the status moves through the workflow alone.
+    reroute_suggested_at = models.DateTimeField(null=True, blank=True)
 
     decline_reason = models.CharField(max_length=40, choices=DeclineReason.choices, blank=True)
     outcome = models.CharField(max_length=40, choices=CloseOutcome.choices, blank=True)
@@ -195,6 +207,10 @@ class ReferralEvent(models.Model):
         return f"{self.name}: {self.from_status or '-'} -> {self.to_status}"
 
 
+class ReferralGrantManager(AccessManager, UserObjectPermissionManager):
+    """The access layer's manager that guardian's helpers (its admin pages, get_users_with_perms) accept."""
+
+
 class ReferralUserObjectPermission(UserObjectPermissionBase):
     """django-guardian's direct-FK grant table for referrals, with who granted it and until when."""
 
@@ -205,7 +221,7 @@ class ReferralUserObjectPermission(UserObjectPermissionBase):
     granted_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
-    objects = AccessManager()
+    objects = ReferralGrantManager()
 
     class Meta(UserObjectPermissionBase.Meta):
         indexes = [models.Index(fields=["user", "permission"])]

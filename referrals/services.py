@@ -14,17 +14,22 @@ from audit.services import audit_record
 from clients.models import Client
 from consent.policy import active_consents
 from coordination.access import Action
+from coordination.events import transition_event
+from coordination.outbox import outbox_enqueue
 from coordination.roles import Role, roles_granting
 from providers.access import holds_permission
 from providers.models import Organization, Service
 
 from .access import ReferralActor
 from .choices import EventKind, Side, Status
-from .disclosure import REFERRAL_PURPOSE, disclosure_preview
+from .disclosure import REFERRAL_PURPOSE, disclosure_preview, ledger_referral_sent
 from .errors import ConsentRequired, ReferralNotFound, TransitionConflict, WrongSide
 from .models import Referral, ReferralEvent
 from .routing import routable_services
 from .sla import set_due_times
+from .validation.codes import Mode
+from .validation.rejection import TemplateRejected, enforce, rejection_record
+from .validation.rules import appointment_problem, check_referral, default_contact_method
 from .workflow import TRANSITION_INPUTS, TRANSITIONS, Transition
 
 TEMPLATE_FIELDS = (
@@ -34,6 +39,7 @@ TEMPLATE_FIELDS = (
     "risk_flags",
     "contact_constraints",
     "safe_contact_times",
+    "contact_method",
     "eligibility_basis",
     "eligibility_note",
     "sensitive_categories",
@@ -123,29 +129,36 @@ def referral_create(
     service: Service | None = None,
     referring_organization: Organization | None = None,
     submit: bool = False,
+    confirm_warnings: bool = False,
     now: datetime.datetime | None = None,
 ) -> Referral:
     """Create a draft from the template (and send it at once with `submit`).
 
-    Create-and-send is all or nothing: when consent blocks the send, no draft is left behind either, and the
-    blocked attempt is still written to the audit trail. `now` dates the timeline entry and the sending (the
-    demo data uses it to tell an older story).
+    Create-and-send is all or nothing: when consent or the template's rules block the send, no draft is left
+    behind either, and the blocked attempt is still written to the audit trail (a rule rejection is also
+    counted, `referrals.validation.rejection`). `now` dates the timeline entry and the sending (the demo data
+    uses it to tell an older story). `confirm_warnings` sends despite the rules' warnings.
     """
     try:
         with transaction.atomic():
-            return _create(actor, client, data, service, referring_organization, submit, now)
+            return _create(actor, client, data, service, referring_organization, submit, confirm_warnings, now)
     except ConsentRequired as blocked:
         _audit_blocked(actor, blocked, client_id=client.pk, subtype="create-and-submit")
         raise
+    except TemplateRejected as rejected:
+        rejection_record(actor=actor, rejected=rejected, saved=False)
+        raise
 
 
-def _create(actor, client, data, service, referring_organization, submit, now) -> Referral:
+def _create(actor, client, data, service, referring_organization, submit, confirm_warnings, now) -> Referral:
     organization = _referring_organization(actor, referring_organization)
     _check_client(actor, client)
     _check_service(actor, service)
     values = {k: data[k] for k in TEMPLATE_FIELDS if k in data}
     values.setdefault("language", client.preferred_language)
     values.setdefault("interpreter_needed", client.interpreter_needed)
+    if not values.get("contact_method"):
+        values["contact_method"] = default_contact_method(client, values.get("risk_flags") or [])
     now = now or timezone.now()
     referral = Referral(
         created_at=now,
@@ -158,6 +171,7 @@ def _create(actor, client, data, service, referring_organization, submit, now) -
         **values,
     )
     referral._history_user = actor
+    enforce(check_referral(referral, mode=Mode.DRAFT), referral=referral)
     referral.full_clean()
     referral.save()
     record_event(referral=referral, name=EventKind.CREATED, actor=actor, side=Side.REFERRER, from_status="", now=now)
@@ -170,7 +184,9 @@ def _create(actor, client, data, service, referring_organization, submit, now) -
         detail={"service": str(service.pk) if service else None, "urgency": referral.urgency},
     )
     if submit:
-        referral = referral_transition(actor=actor, referral=referral, name="submit", now=now)
+        referral = referral_transition(
+            actor=actor, referral=referral, name="submit", now=now, confirm_warnings=confirm_warnings
+        )
     return referral
 
 
@@ -219,6 +235,7 @@ def referral_update_draft(
         return locked
     locked.version += 1
     locked._history_user = actor
+    enforce(check_referral(locked, mode=Mode.DRAFT), referral=locked)
     locked.full_clean()
     locked.save()
     record_event(
@@ -281,8 +298,11 @@ def _clean_appointment(value, referral: Referral, errors: dict, now: datetime.da
         # A time without a zone is ambiguous: guessing one could move the appointment by hours.
         errors["appointment_at"] = ["Give the appointment time with a time zone (e.g. 2026-05-04T09:30:00-07:00)."]
         return None
+    past = appointment_problem(value, now=now)
     if referral.sent_at and value < referral.sent_at:
         errors["appointment_at"] = ["The appointment cannot be before the referral was sent."]
+    elif past is not None:
+        errors["appointment_at"] = [past.message]
     elif value > now + datetime.timedelta(days=730):
         errors["appointment_at"] = ["The appointment must be within the next two years."]
     return value
@@ -326,11 +346,13 @@ def referral_transition(
     name: str,
     expected_version: int | None = None,
     now: datetime.datetime | None = None,
+    confirm_warnings: bool = False,
     **inputs: Any,
 ) -> Referral:
     """Move a referral along the workflow table; the only code that assigns a status.
 
-    Refusals change nothing; a wrong-side or wrong-state attempt is still written to the audit trail.
+    Refusals change nothing; a wrong-side or wrong-state attempt is still written to the audit trail, and a
+    send the template's rules refuse is also counted. `confirm_warnings` sends despite the rules' warnings.
     """
     transition = TRANSITIONS.get(name)
     if transition is None:
@@ -338,7 +360,9 @@ def referral_transition(
         raise ValidationError({"name": [f"Unknown transition '{str(name)[:60]}'. Use one of: {known}."]})
     try:
         with transaction.atomic():
-            return _transition_locked(actor, referral, transition, expected_version, now or timezone.now(), inputs)
+            return _transition_locked(
+                actor, referral, transition, expected_version, now or timezone.now(), inputs, confirm_warnings
+            )
     except ReferralNotFound:
         # The actor gets the same answer as for a missing referral; the audit trail notes the attempt.
         if Referral._base_manager.filter(pk=referral.pk).exists():
@@ -354,6 +378,9 @@ def referral_transition(
         raise
     except ConsentRequired as blocked:
         _audit_blocked(actor, blocked, client_id=referral.client_id, subtype=transition.name, target=referral)
+        raise
+    except TemplateRejected as rejected:
+        rejection_record(actor=actor, rejected=rejected, saved=True)
         raise
     except (WrongSide, TransitionConflict) as refused:
         audit_record(
@@ -400,7 +427,9 @@ def _consent_checkpoint(referral: Referral) -> tuple[str, ...]:
     return preview.consents
 
 
-def _transition_locked(actor, referral, transition: Transition, expected_version, now, inputs) -> Referral:
+def _transition_locked(
+    actor, referral, transition: Transition, expected_version, now, inputs, confirm_warnings=False
+) -> Referral:
     locked = lock_visible_referral(actor, referral)
     scope = ReferralActor(actor).load_grants([locked])
     _refuse_side(transition, scope, locked)
@@ -414,10 +443,12 @@ def _transition_locked(actor, referral, transition: Transition, expected_version
     cleaned = _clean_inputs(transition, locked, inputs, now)
     consents: tuple[str, ...] = ()
     if transition.name == "submit":
-        if locked.service is None:
-            raise ValidationError({"service": ["Choose a service before sending the referral."]})
-        _check_service(actor, locked.service)
-        consents = _consent_checkpoint(locked)
+        # Consent first: may this provider receive it at all. Then the template, as it will be sent.
+        if locked.service is not None:
+            _check_service(actor, locked.service)
+            consents = _consent_checkpoint(locked)
+        result = check_referral(locked, mode=Mode.SUBMIT, actor=actor, now=now)
+        enforce(result, referral=locked, confirm_warnings=confirm_warnings)
     from_status = locked.status
     _apply(transition, locked, cleaned, now)
     locked._history_user = actor
@@ -436,7 +467,7 @@ def _transition_locked(actor, referral, transition: Transition, expected_version
         appointment_at=cleaned.get("appointment_at"),
         note=cleaned["note"],
     )
-    audit_record(
+    event = audit_record(
         action=AuditAction.REFERRAL_TRANSITIONED,
         actor=actor,
         target=locked,
@@ -448,6 +479,21 @@ def _transition_locked(actor, referral, transition: Transition, expected_version
             "from": from_status,
             "to": locked.status,
             **{k: v for k, v in cleaned.items() if k in ("reason_code", "outcome_code", "contact_result") and v},
+        },
+    )
+    if transition.name == "submit":
+        # Sending discloses the referral to the receiving organization: the ledger row commits with it.
+        ledger_referral_sent(locked, event, consents)
+    # One outbox row per transition, committed with it: notifications and webhooks go out after commit.
+    outbox_enqueue(
+        transition_event(transition.name),
+        subject=locked,
+        data={
+            "referral_id": str(locked.pk),
+            "from": from_status,
+            "to": locked.status,
+            "transition": transition.name,
+            "actor_id": actor.pk if actor else None,
         },
     )
     return locked

@@ -5,11 +5,35 @@ the county's clients. Every permission-matrix test picks from these names.
 """
 
 import pytest
+from django.db.backends.postgresql.operations import DatabaseOperations
 from rest_framework.test import APIClient
 
 from coordination.roles import Role
 from providers.services import membership_grant
 from tests.factories import PASSWORD, AgencyFactory, OrganizationFactory, UserFactory
+
+EVIDENCE_TABLES = ("audit_auditevent", "audit_auditeventclient", "audit_auditanchor", "audit_disclosure")
+_sql_flush = DatabaseOperations.sql_flush
+
+
+def _sql_flush_past_evidence_triggers(self, style, tables, **kwargs):
+    """Transactional tests empty every table between tests; the audit triggers rightly refuse TRUNCATE.
+
+    The test database owner lifts them for the flush only (what an operator with DDL rights could do,
+    and what the application, in production a non-owner role, cannot).
+    """
+    statements = _sql_flush(self, style, tables, **kwargs)
+    evidence = [table for table in EVIDENCE_TABLES if table in tables]
+    if not statements or not evidence:
+        return statements
+    return [
+        *(f"ALTER TABLE {table} DISABLE TRIGGER USER;" for table in evidence),
+        *statements,
+        *(f"ALTER TABLE {table} ENABLE TRIGGER USER;" for table in evidence),
+    ]
+
+
+DatabaseOperations.sql_flush = _sql_flush_past_evidence_triggers
 
 
 def _staff(username: str, organization, role: str, **extra):
@@ -139,3 +163,19 @@ def make_referral(case_manager, provider_intake, county_client, service):
         return referral_in(status, referrer=case_manager, receiver=provider_intake, **kwargs)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _celery_as_configured():
+    """Each test starts with Celery as the test settings say (eager, a fresh producer pool).
+
+    The outbox and webhook reliability tests point Celery at real and dead brokers and run workers; whatever
+    they leave behind in the process-wide app must not reach the next test on the same xdist worker.
+    """
+    from coordination.celery import app as celery_app
+    from tests.outbox_support import _reset_pools
+
+    # Even eager tasks acquire a producer; a worker stopped by an earlier test may have closed the pool.
+    celery_app.conf.task_always_eager = True
+    _reset_pools()
+    yield

@@ -103,8 +103,17 @@ class ClientFactory(factory.django.DjangoModelFactory):
     family_name = factory.Faker("last_name")
     birth_date = factory.Faker("date_of_birth", minimum_age=18, maximum_age=90)
     phone = "541-555-0100"
+    address_line = "12 Alder St"
     postal_code = "97401"
     county = "Lakeside"
+
+    @factory.post_generation
+    def register_postal_code(obj, create, extracted, **kwargs):
+        """Sending checks the client's postal code against the county's table, so a factory client's code is in it
+        (pass `register_postal_code=False` for a client whose code the table does not know)."""
+        code = (obj.postal_code or "")[:5]
+        if create and extracted is not False and len(code) == 5 and code.isdigit():
+            PostalCode.objects.get_or_create(code=code, defaults={"county": obj.county or "Lakeside", "state": "OR"})
 
     @factory.post_generation
     def identifiers(obj, create, extracted, **kwargs):
@@ -126,6 +135,13 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     urgency = "routine"
     reason = "Needs help with groceries this month."
     language = "en"
+    # What sending needs beyond a draft (referrals/validation/rules.py); the client factory brings the rest.
+    # A crisis names its risk, and a client flagged not to be contacted directly is reached through the referrer.
+    risk_flags = factory.LazyAttribute(lambda r: ["safety-risk"] if r.urgency == "crisis" else [])
+    contact_method = factory.LazyAttribute(
+        lambda r: "through-referrer" if "do-not-contact-directly" in r.risk_flags else "phone"
+    )
+    eligibility_basis = factory.LazyFunction(lambda: ["county-resident"])
 
 
 # The real transitions that lead from a draft to each status, with their inputs.
@@ -172,7 +188,9 @@ def full_consent(client: Client, *, organizations=(), **provision) -> Consent:
 def referral_in(status: str, *, referrer, receiver, with_consent: bool = True, **factory_kwargs) -> Referral:
     """A referral brought to `status` through the workflow service, as the two sides would.
 
-    Its client gets a full consent first (unless `with_consent=False`), since sending needs one.
+    Its client gets a full consent first (unless `with_consent=False`), since sending needs one. The send
+    confirms the rules' warnings (a second open referral for the client and need, a crisis without a risk flag),
+    as a sender would after reading them.
     """
     from coordination.roles import Role
     from providers.services import membership_grant
@@ -189,7 +207,8 @@ def referral_in(status: str, *, referrer, receiver, with_consent: bool = True, *
             membership_grant(
                 actor=None, user=actor, organization=referral.referring_organization, role=Role.COUNTY_SUPERVISOR
             )
-        referral = referral_transition(actor=actor, referral=referral, name=name, **inputs)
+        confirm = {"confirm_warnings": True} if name == "submit" else {}
+        referral = referral_transition(actor=actor, referral=referral, name=name, **confirm, **inputs)
     return referral
 
 
@@ -199,3 +218,22 @@ def audit_event(**fields) -> AuditEvent:
     fields.setdefault("action", AuditAction.CLIENT_VIEWED)
     fields.setdefault("action_code", ACTION_CODES[AuditAction(fields["action"])])
     return AuditEvent.objects.create(**fields)
+
+
+def _webhook_secret() -> str:
+    from webhooks.signing import generate_secret
+
+    return generate_secret()
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """An active endpoint subscribed to every event, with a fresh Standard Webhooks secret."""
+
+    class Meta:
+        model = "webhooks.WebhookEndpoint"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    url = factory.Sequence(lambda n: f"https://hooks{n}.partner.example.org/portal")
+    description = "Partner EHR"
+    events = factory.LazyFunction(list)
+    secret = factory.LazyFunction(_webhook_secret)

@@ -12,6 +12,7 @@ from coordination.api.viewsets import AccessModelViewSet, AuditReads
 from providers.access import holds_permission
 from providers.models import Organization
 
+from .disclosures import ClientDisclosuresMixin
 from .serializers import ClientSerializer, DuplicateCandidatesSerializer
 
 
@@ -28,7 +29,7 @@ from .serializers import ClientSerializer, DuplicateCandidatesSerializer
     update=extend_schema(description="Replace a client's details (identifiers and owner stay). Audited."),
     partial_update=extend_schema(description="Change some of a client's details. Audited."),
 )
-class ClientViewSet(AccessModelViewSet):
+class ClientViewSet(ClientDisclosuresMixin, AccessModelViewSet):
     queryset = Client.objects.select_related("organization").prefetch_related("identifiers")
     serializer_class = ClientSerializer
     filterset_class = ClientFilter

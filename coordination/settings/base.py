@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -42,6 +43,13 @@ INSTALLED_APPS = [
     "clients",
     "consent",
     "referrals",
+    "notifications",
+    "exceptionqueue",
+    "sla",
+    "webhooks",
+    "governance",
+    "metrics",
+    "quality",
     "demo",
     # Last, so that its post_migrate role sync sees every app's permissions.
     "coordination",
@@ -77,6 +85,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "coordination.context_processors.portal",
+                "notifications.context_processors.notifications",
+                "sla.context_processors.scheduler",
             ],
         },
     },
@@ -185,7 +195,14 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # With Redis down a publish fails at once (one connection attempt, short socket timeouts) and the outbox
+    # sweep sends it later, instead of a page hanging. (BRPOP polls every second, well inside socket_timeout.)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+        "max_retries": 0,
+    }
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -199,6 +216,15 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A stuck task is stopped (soft limit first, so it can roll back) well before the outbox counts it lost
+# and hands its message over again (OUTBOX_REDELIVER_AFTER).
+CELERY_TASK_SOFT_TIME_LIMIT = 120
+CELERY_TASK_TIME_LIMIT = 180
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+OUTBOX_HANDOVER_GRACE = timedelta(seconds=30)
+OUTBOX_REDELIVER_AFTER = timedelta(minutes=5)
+OUTBOX_MAX_BACKOFF = timedelta(hours=1)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
@@ -208,9 +234,31 @@ CELERY_BEAT_SCHEDULE = {
         "task": "coordination.tasks.clear_expired_credentials",
         "schedule": 60 * 60,
     },
+    "access-review-reminders": {"task": "governance.tasks.remind_overdue_access_reviews", "schedule": 60 * 60},
+    "outbox-sweep": {"task": "coordination.tasks.outbox_sweep", "schedule": 60},
+    "audit-anchor": {"task": "audit.tasks.audit_anchor", "schedule": env.int("AUDIT_ANCHOR_SECONDS", default=60 * 60)},
+    "notification-email-sweep": {"task": "notifications.tasks.email_sweep", "schedule": 60},
+    "consent-expiry-sweep": {"task": "notifications.tasks.consent_expiry_sweep", "schedule": 60 * 60},
+    "webhook-sweep": {"task": "webhooks.tasks.webhook_sweep", "schedule": 60},
+    # Expires before the next one is due: runs queued while no worker listened are dropped, not piled up.
+    "sla-sweep": {"task": "sla.tasks.sla_sweep", "schedule": 60, "options": {"expires": 55}},
+    # Mondays 07:00 in CELERY_TIMEZONE (= TIME_ZONE): last week's data quality report per agency (once each).
+    "quality-weekly-report": {
+        "task": "quality.tasks.weekly_quality_reports",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+    },
+    "quality-report-email-sweep": {"task": "quality.tasks.report_email_sweep", "schedule": 10 * 60},
 }
+# Data quality (quality/): a sender (agency or person) above this refusal rate with at least this many send
+# attempts in each of two weeks running gets one exception for a corrective plan; this many refusals of one
+# submission open an exception for the data stewards.
+QUALITY_REJECTION_RATE_THRESHOLD = env.float("QUALITY_REJECTION_RATE_THRESHOLD", default=0.2)
+QUALITY_MIN_WEEKLY_SUBMISSIONS = env.int("QUALITY_MIN_WEEKLY_SUBMISSIONS", default=10)
+QUALITY_REPEATED_REJECTIONS = env.int("QUALITY_REPEATED_REJECTIONS", default=3)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Links in notification emails point here.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
 
 LOGGING = {
@@ -220,6 +268,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Each audit anchor is also appended here (ship this file off the database host; "" turns it off).
+AUDIT_ANCHOR_FILE = env.str("AUDIT_ANCHOR_FILE", default=str(VAR_DIR / "audit-anchors.log"))
+# The per-client disclosure report covers this many years (ONC 170.315(d)(11): kept six years).
+AUDIT_DISCLOSURE_REPORT_YEARS = env.int("AUDIT_DISCLOSURE_REPORT_YEARS", default=6)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -233,14 +286,21 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 CONSENT_FORM_MAX_BYTES = 5 * 1024 * 1024
 
-# Hours from sending to acknowledgement, first contact and service start, per urgency.
-REFERRAL_SLA_TARGETS = {
-    "crisis": {"acknowledge": 1, "first_contact": 4, "service_start": 72},
-    "urgent": {"acknowledge": 4, "first_contact": 24, "service_start": 168},
-    "routine": {"acknowledge": 48, "first_contact": 120, "service_start": 720},
-}
+# Response targets (sla/): the targets themselves are SlaPolicy rows in the admin. Business time follows the
+# receiving organization's opening hours; these are the hours of an organization that has none (Monday = 0,
+# portal time zone; "24:00" closes at midnight).
+SLA_DEFAULT_BUSINESS_HOURS = {day: [("08:00", "18:00")] for day in range(5)}
+# The sweep runs every minute (beat); /health/ turns unhealthy and supervisors see a banner when it is older.
+SLA_SWEEP_STALE_AFTER = timedelta(minutes=env.int("SLA_SWEEP_STALE_MINUTES", default=5))
+# Referrals (and breaches) handled per stage per run; the rest wait a minute.
+SLA_SWEEP_BATCH = 500
 # A closed referral stays on the dashboard's "recently closed" tab this long.
 REFERRAL_RECENTLY_CLOSED = timedelta(days=30)
+
+# Exception queue: hours to resolve an item by severity (its due time); overdue items escalate once per
+# further due period, up to this level.
+EXCEPTION_QUEUE_DUE_HOURS = {"critical": 4, "high": 24, "medium": 72, "low": 168}
+EXCEPTION_QUEUE_MAX_ESCALATION_LEVEL = 3
 
 # Failed sign-ins (page and token API), per username and per client address: this many failures within
 # the window lock that username or address out for the duration, even with the right password.
@@ -250,3 +310,18 @@ LOCKOUT_THRESHOLD = env.int("LOCKOUT_THRESHOLD", default=5)
 LOCKOUT_ADDRESS_THRESHOLD = env.int("LOCKOUT_ADDRESS_THRESHOLD", default=20)
 LOCKOUT_WINDOW = timedelta(minutes=env.int("LOCKOUT_WINDOW_MINUTES", default=15))
 LOCKOUT_DURATION = timedelta(minutes=env.int("LOCKOUT_DURATION_MINUTES", default=15))
+
+# Partner webhooks (Standard Webhooks 1.0, webhooks/). Development and tests post to local receivers over
+# plain HTTP; production requires https and refuses private, loopback and link-local addresses (SSRF).
+WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=False)
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=True)
+# Seconds to wait after each failed attempt (the first attempt is immediate): about three days in all.
+WEBHOOK_RETRY_SCHEDULE = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 14 * 3600, 20 * 3600, 24 * 3600]
+WEBHOOK_RETRY_JITTER = 0.2  # each wait is stretched or shortened by up to this fraction
+WEBHOOK_CONNECT_TIMEOUT = 3
+WEBHOOK_READ_TIMEOUT = 10
+# An endpoint failing this many attempts in a row, or failing for this long, raises a partner-downtime exception.
+WEBHOOK_DOWNTIME_FAILURES = env.int("WEBHOOK_DOWNTIME_FAILURES", default=5)
+WEBHOOK_DOWNTIME_AFTER = timedelta(minutes=env.int("WEBHOOK_DOWNTIME_AFTER_MINUTES", default=60))
+# After a secret rotation the previous secret keeps signing (a second signature) this long.
+WEBHOOK_SECRET_OVERLAP = timedelta(hours=24)

@@ -14,3 +14,4 @@ ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
 
 # Uploaded files from tests go to a throwaway folder.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="portal-test-media-"))
+AUDIT_ANCHOR_FILE = ""

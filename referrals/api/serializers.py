@@ -14,9 +14,11 @@ from clients.api.serializers import OrganizationField
 from clients.models import Client
 from providers.languages import LANGUAGE_CHOICES
 from providers.models import Organization, Service
+from sla.api.serializers import SlaBreachSerializer
+from sla.selectors import escalation_level
 
 from ..access import ReferralActor
-from ..choices import ContactResult, EligibilityBasis, EventKind, RiskFlag, SensitiveCategory, Status
+from ..choices import ContactResult, EligibilityBasis, EventKind, RiskFlag, SensitiveCategory, Status, Urgency
 from ..disclosure import (
     PROVIDER_CLIENT_FIELDS,
     REFERRER_CLIENT_FIELDS,
@@ -29,6 +31,7 @@ from ..services import TEMPLATE_FIELDS
 from ..sla import STAGES, overdue_stages
 from ..validation import validate_eligibility_basis, validate_risk_flags, validate_sensitive_categories
 from ..workflow import TRANSITION_INPUTS, TRANSITIONS
+from .validation import CONFIRM_HELP
 
 # --- small read shapes ---------------------------------------------------------------------------------
 
@@ -63,14 +66,29 @@ class ReferralClientSerializer(serializers.ModelSerializer):
 
 
 class SlaSerializer(serializers.Serializer):
+    """Due times (computed at sending, in the receiving organization's business time), the recorded misses and the
+    escalation level (see `sla`). Lists prefetch the breaches (`sla.selectors.REFERRAL_PREFETCH`)."""
+
     acknowledge_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
     first_contact_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
     service_start_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField(help_text="Stages past their due time that the provider still owes.")
+    breaches = SlaBreachSerializer(
+        source="sla_breaches", many=True, read_only=True, help_text="Missed targets, each recorded once by the sweep."
+    )
+    escalation_level = serializers.SerializerMethodField(
+        help_text="0: none; 1: provider team and case manager told; 2: county supervisors told (a stage still owed)."
+    )
+    reroute_suggested_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When the second escalation suggested sending the client elsewhere."
+    )
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=[s for s, _, _ in STAGES])))
     def get_overdue(self, referral: Referral) -> list[str]:
         return overdue_stages(referral, timezone.now())
+
+    def get_escalation_level(self, referral: Referral) -> int:
+        return escalation_level(referral)
 
 
 class NamedChoiceField(serializers.ChoiceField):
@@ -268,7 +286,18 @@ class ReferralTemplateSerializer(StrictFieldsMixin, serializers.ModelSerializer)
         help_text="The service to refer to (required before sending).",
         error_messages={"does_not_exist": "No such service."},
     )
-    language = language_field(required=False, help_text="Defaults to the client's preferred language.")
+    language = language_field(
+        required=False, allow_blank=True, help_text="Defaults to the client's preferred language."
+    )
+    # Blank is passed on, so the template's rules answer "required" the same way for pages and API.
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False, allow_blank=True)
+    contact_method = serializers.ChoiceField(
+        choices=Referral._meta.get_field("contact_method").choices,
+        required=False,
+        allow_blank=True,
+        help_text="How the provider reaches the client; on creation defaults to the client's preferred method "
+        "(to through-referrer when the risk flags include do-not-contact-directly).",
+    )
 
     class Meta:
         model = Referral
@@ -291,9 +320,16 @@ class ReferralCreateSerializer(ReferralTemplateSerializer):
         help_text="The referring agency's slug or id; defaults to your agency when you work for one.",
     )
     submit = serializers.BooleanField(required=False, default=False, help_text="Send to the provider at once.")
+    confirm_warnings = serializers.BooleanField(required=False, default=False, help_text=CONFIRM_HELP)
 
     class Meta(ReferralTemplateSerializer.Meta):
-        fields = ["client", "referring_organization", *ReferralTemplateSerializer.Meta.fields, "submit"]
+        fields = [
+            "client",
+            "referring_organization",
+            *ReferralTemplateSerializer.Meta.fields,
+            "submit",
+            "confirm_warnings",
+        ]
 
     def __init__(self, *args, agencies=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -333,6 +369,7 @@ class TransitionRequestSerializer(StrictFieldsMixin, serializers.Serializer):
     version = serializers.IntegerField(
         required=False, min_value=1, help_text="The version you loaded; a newer one answers 409."
     )
+    confirm_warnings = serializers.BooleanField(required=False, default=False, help_text=f"submit: {CONFIRM_HELP}")
 
     def inputs(self) -> dict:
         return {k: v for k, v in self.validated_data.items() if k in TRANSITION_INPUTS}
@@ -453,11 +490,6 @@ class ReferralRefusalSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="`forbidden` (403: the other side's or another role's step) or `conflict` (409)."
     )
-
-
-class ReferralValidationErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
 class PreviewLineSerializer(serializers.Serializer):

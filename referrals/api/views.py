@@ -23,6 +23,7 @@ from coordination.access import Action
 from coordination.api.viewsets import AccessModelViewSet, AuditReads
 from providers.access import organizations_granting
 from providers.models import Organization
+from sla.selectors import REFERRAL_PREFETCH as SLA_PREFETCH
 
 from ..access import ReferralActor
 from ..assignment import referral_assign_case_manager, referral_assign_worker, referral_share, referral_unshare
@@ -34,6 +35,7 @@ from ..models import Referral
 from ..routing import routing_options
 from ..selectors import LIST_RELATED, referral_timeline
 from ..services import referral_create, referral_reroute, referral_transition, referral_update_draft
+from ..validation.rejection import TemplateRejected
 from .serializers import (
     AssignRequestSerializer,
     DisclosurePreviewSerializer,
@@ -42,7 +44,6 @@ from .serializers import (
     ReferralRefusalSerializer,
     ReferralSerializer,
     ReferralUpdateSerializer,
-    ReferralValidationErrorSerializer,
     RerouteRequestSerializer,
     RoutingOptionSerializer,
     RoutingQuerySerializer,
@@ -51,6 +52,7 @@ from .serializers import (
     TransitionRequestSerializer,
     UnshareRequestSerializer,
 )
+from .validation import TemplateRejectionSerializer, rejection_body
 
 REFUSAL_STATUS = {
     WrongSide: status.HTTP_403_FORBIDDEN,
@@ -58,7 +60,10 @@ REFUSAL_STATUS = {
     TransitionConflict: status.HTTP_409_CONFLICT,
 }
 
-INVALID = OpenApiResponse(ReferralValidationErrorSerializer, description="Missing or invalid fields.")
+INVALID = OpenApiResponse(
+    TemplateRejectionSerializer,
+    description="Missing, invalid or contradictory fields, or warnings to confirm (`confirm_warnings`).",
+)
 FORBIDDEN = OpenApiResponse(ReferralRefusalSerializer, description="This step belongs to the other side or role.")
 CONFLICT = OpenApiResponse(
     ReferralRefusalSerializer, description="Not possible in the referral's current state, or it changed since loaded."
@@ -98,7 +103,9 @@ def _user_or_placeholder(user_id: int):
     create=extend_schema(
         description=(
             'Create a draft referral, or send it at once with `"submit": true` (a service is then required). '
-            "Only referring agency staff may create referrals."
+            "Only referring agency staff may create referrals. Sending runs the template's rules: errors answer 400 "
+            "with `errors` per field and `error_codes`; warnings alone answer 400 with `warnings` (by code) unless "
+            'the request carries `"confirm_warnings": true`.'
         ),
         request=ReferralCreateSerializer,
         responses={201: ReferralSerializer, 400: INVALID, 403: FORBIDDEN},
@@ -110,7 +117,9 @@ def _user_or_placeholder(user_id: int):
     ),
 )
 class ReferralViewSet(AccessModelViewSet):
-    queryset = Referral.objects.select_related(*LIST_RELATED).order_by("-created_at", "id")
+    queryset = (
+        Referral.objects.select_related(*LIST_RELATED).prefetch_related(*SLA_PREFETCH).order_by("-created_at", "id")
+    )
     serializer_class = ReferralSerializer
     filterset_class = ReferralFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -119,6 +128,9 @@ class ReferralViewSet(AccessModelViewSet):
     )
 
     def handle_exception(self, exc):
+        if isinstance(exc, TemplateRejected):
+            # The template's rules: errors per field with their codes, and warnings to confirm.
+            return Response(rejection_body(exc), status=status.HTTP_400_BAD_REQUEST)
         if isinstance(exc, ReferralNotFound):
             return super().handle_exception(Http404())
         if isinstance(exc, ReferralError):
@@ -156,6 +168,7 @@ class ReferralViewSet(AccessModelViewSet):
             service=data.pop("service", None),
             referring_organization=data.pop("referring_organization", None),
             submit=data.pop("submit", False),
+            confirm_warnings=data.pop("confirm_warnings", False),
             data=data,
         )
         return self._respond(referral, status.HTTP_201_CREATED)
@@ -181,7 +194,9 @@ class ReferralViewSet(AccessModelViewSet):
             "Move the referral along the workflow. `name` is one of the referral's `allowed_transitions`; "
             "decline/hold/cancel take `reason_code`, close takes `outcome_code`, record_contact_attempt takes "
             "`contact_result`, schedule takes `appointment_at`; a code of `other` needs a `note`. Send the "
-            "`version` you loaded to be refused (409) if someone changed the referral meanwhile."
+            "`version` you loaded to be refused (409) if someone changed the referral meanwhile. `submit` runs the "
+            "template's rules: 400 with `errors` and `error_codes`, or with `warnings` to confirm by sending "
+            '`"confirm_warnings": true`.'
         ),
         request=TransitionRequestSerializer,
         responses={200: ReferralSerializer, **WRITE_ERRORS},
@@ -195,6 +210,7 @@ class ReferralViewSet(AccessModelViewSet):
             referral=referral,
             name=serializer.validated_data["name"],
             expected_version=serializer.validated_data.get("version"),
+            confirm_warnings=serializer.validated_data.get("confirm_warnings", False),
             **serializer.inputs(),
         )
         return self._respond(updated)

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from audit.services import audit_hidden_object
 from coordination.access import Action
+from sla.selectors import escalation_levels
 
 from ..access import ReferralActor
 from ..choices import TERMINAL_STATUSES, EligibilityBasis, RiskFlag, SensitiveCategory
@@ -44,8 +45,10 @@ def load_referral(request: HttpRequest, pk, action: Action = Action.VIEW) -> Ref
         raise Http404("No such referral.") from None
 
 
-def audit_viewed(referral: Referral, disclosure: ReferralDisclosure | None = None, subtype: str = "") -> None:
-    audit_disclosure(referral, disclosure, subtype=subtype)
+def audit_viewed(
+    referral: Referral, disclosure: ReferralDisclosure | None = None, subtype: str = "", extra: dict | None = None
+) -> None:
+    audit_disclosure(referral, disclosure, subtype=subtype, extra=extra)
 
 
 def audit_listed(rows, *, subtype: str, query: dict) -> None:
@@ -69,6 +72,8 @@ class Row:
     overdue: list[str]
     waiting_since: datetime.datetime
     quick_actions: list = field(default_factory=list)
+    # The SLA escalation the referral is on (0: none), shown as a badge.
+    escalation_level: int = 0
 
     @property
     def client(self) -> dict:
@@ -85,6 +90,7 @@ def build_rows(user, referrals, *, quick: bool = False) -> list[Row]:
     referrals = list(referrals)
     actor = ReferralActor(user).load_grants(referrals)
     cache = DisclosureCache(referrals)
+    levels = escalation_levels(referrals)
     now = timezone.now()
     rows = []
     for referral in referrals:
@@ -99,6 +105,7 @@ def build_rows(user, referrals, *, quick: bool = False) -> list[Row]:
                 overdue=[STAGE_LABELS[s] for s in overdue_stages(referral, now)],
                 waiting_since=referral.sent_at or referral.created_at,
                 quick_actions=actions,
+                escalation_level=levels.get(referral.pk, 0),
             )
         )
     return rows

@@ -22,12 +22,15 @@ from ..access import ReferralActor
 from ..choices import Side, Status
 from ..disclosure import disclosure_preview, referral_disclosure
 from ..errors import ConsentRequired, TransitionConflict, WrongSide
-from ..forms import ReferralDetailsForm, ServiceChoiceForm, VersionForm, add_service_errors
+from ..forms import ReferralDetailsForm, SendForm, ServiceChoiceForm, add_service_errors
 from ..routing import routing_options
 from ..selectors import referring_agencies
 from ..services import referral_create, referral_transition, referral_update_draft
+from ..validation.rejection import TemplateRejected
+from ..validation.rules import default_contact_method
 from .common import audit_viewed, load_referral, require, resume_url_name, template_context
 from .detail import client_facts, client_name
+from .validation import review_problems
 
 CLIENT_PAGE_SIZE = 10
 STEPS = ("Client", "Need and details", "Service", "Review and send")
@@ -75,7 +78,11 @@ def new(request: HttpRequest) -> HttpResponse:
     if not client_id:
         return _pick_client(request)
     client = _client_or_404(request, client_id)
-    initial = {"language": client.preferred_language, "interpreter_needed": client.interpreter_needed}
+    initial = {
+        "language": client.preferred_language,
+        "interpreter_needed": client.interpreter_needed,
+        "contact_method": default_contact_method(client, ()),
+    }
     form = ReferralDetailsForm(request.POST or None, agencies=agencies, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -178,18 +185,26 @@ def draft_review(request: HttpRequest, pk) -> HttpResponse:
     if not referral.service_id:
         messages.info(request, "Choose a service before reviewing the referral.")
         return redirect("referrals:draft_service", pk=referral.pk)
-    form = VersionForm(request.POST or None, initial={"version": referral.version})
+    form = SendForm(request.POST or None, initial={"version": referral.version})
     errors: list[str] = []
+    rejected = None
     status = 400
     if request.method == "POST" and form.is_valid():
         try:
             sent = referral_transition(
-                actor=request.user, referral=referral, name="submit", expected_version=form.cleaned_data["version"]
+                actor=request.user,
+                referral=referral,
+                name="submit",
+                expected_version=form.cleaned_data["version"],
+                confirm_warnings=form.cleaned_data["confirm_warnings"],
             )
         except (WrongSide, TransitionConflict) as refused:
             return _conflict(request, referral, refused.message)
         except ConsentRequired as blocked:
             errors, status = [blocked.message], 403
+        except TemplateRejected as refused:
+            # The rules' answer, listed with where to fix each; warnings alone get the confirmation step.
+            rejected = refused.result
         except ValidationError as error:
             errors = error.messages
         else:
@@ -210,5 +225,7 @@ def draft_review(request: HttpRequest, pk) -> HttpResponse:
         "steps": STEPS,
         "step": 4,
         **template_context(referral),
+        **review_problems(rejected, referral),
     }
-    return render(request, "referrals/review.html", context, status=status if errors else 200)
+    refused = bool(errors) or rejected is not None
+    return render(request, "referrals/review.html", context, status=status if refused else 200)

@@ -17,8 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from audit.choices import AuditAction
-from audit.services import audit_record
 from clients.models import Client
 from consent.break_glass import break_glass_start, live_break_glass
 from consent.forms import BreakGlassForm
@@ -26,6 +24,7 @@ from consent.selectors import consent_rows, lapsed_consent_notes
 from consent.views import audit_break_glass_refused, break_glass_session_start
 from coordination.purpose import PurposeOfUse, active_roles, purposes_for
 from providers.access import holds_permission
+from sla.selectors import referral_sla_context
 
 from ..access import ReferralActor
 from ..assignment import referral_assign_worker, referral_share
@@ -104,19 +103,16 @@ def _break_glass(request: HttpRequest, referral, disclosure, receiving: bool) ->
 
 
 def _consent_summary(request: HttpRequest, referral) -> dict | None:
-    """For the referring side: the client's consents, and what they let the receiving provider see (audited)."""
+    """For the referring side: the client's consents, and what they let the receiving provider see.
+
+    Audited on the page's one `referral.viewed` row (`consents_listed`).
+    """
     client = referral.client
     if not holds_permission(request.user, "consent.view_consent", client.organization):
         return None
     preview = disclosure_preview(referral)
     relied_on = {str(c) for c in preview.consents}
     rows = [(row, str(row.consent.pk) in relied_on) for row in consent_rows(request.user, client)]
-    audit_record(
-        action=AuditAction.CONSENT_LISTED,
-        subtype="referral-summary",
-        client_id=client.pk,
-        detail={"referral": str(referral.pk), "consent_ids": [str(row.consent.pk) for row, _ in rows]},
-    )
     return {"rows": rows, "preview": preview}
 
 
@@ -125,7 +121,9 @@ def _detail_context(request: HttpRequest, referral, *, bound: TransitionForm | N
     sides = actor.sides(referral)
     disclosure = referral_disclosure(referral, sides, actor.organization_ids)
     details = disclosure.client
-    audit_viewed(referral, disclosure)
+    consent_summary = _consent_summary(request, referral) if Side.REFERRER in sides else None
+    listed = {"consents_listed": [str(row.consent.pk) for row, _ in consent_summary["rows"]]} if consent_summary else {}
+    audit_viewed(referral, disclosure, extra=listed)
     may_assign = (
         Side.RECEIVER in sides
         and actor.holds("referrals.assign_worker", referral.receiving_organization_id)
@@ -159,8 +157,9 @@ def _detail_context(request: HttpRequest, referral, *, bound: TransitionForm | N
         "share_form": ShareForm(colleagues=share_candidates(actor=request.user)) if may_share else None,
         "conflict": conflict,
         "withheld_rows": _withheld_rows(referral, disclosure, Side.RECEIVER in sides),
-        "consent_summary": _consent_summary(request, referral) if Side.REFERRER in sides else None,
+        "consent_summary": consent_summary,
         **_break_glass(request, referral, disclosure, Side.RECEIVER in sides),
+        **referral_sla_context(actor=request.user, referral=referral),
         **template_context(referral),
     }
 

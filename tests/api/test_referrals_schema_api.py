@@ -17,6 +17,8 @@ REFERRAL_PATHS = {
     "/api/v1/referrals/{id}/shares/{user_id}/": {"delete"},
     "/api/v1/referrals/{id}/shares/remove/": {"post"},
     "/api/v1/referrals/{id}/disclosure-preview/": {"get"},
+    "/api/v1/referrals/{referral_pk}/escalations/": {"get"},
+    "/api/v1/referrals/{referral_pk}/escalations/{id}/acknowledge/": {"post"},
 }
 
 
@@ -74,6 +76,9 @@ def test_schema__referral_read_shape(schema):
         "first_contact_due_at",
         "service_start_due_at",
         "overdue",
+        "breaches",
+        "escalation_level",
+        "reroute_suggested_at",
     }
 
 
@@ -92,6 +97,7 @@ def test_schema__create_and_transition_request_bodies(schema):
         "appointment_at",
         "note",
         "version",
+        "confirm_warnings",
     }
     assert transition["properties"]["appointment_at"]["format"] == "date-time"
 
@@ -102,7 +108,7 @@ def test_schema__documents_error_answers_and_list_filters(schema):
 
     assert set(transitions["responses"]) == {"200", "400", "403", "404", "409"}
     assert body_ref(transitions, "409") == {"$ref": "#/components/schemas/ReferralRefusal"}
-    assert body_ref(transitions, "400") == {"$ref": "#/components/schemas/ReferralValidationError"}
+    assert body_ref(transitions, "400") == {"$ref": "#/components/schemas/TemplateRejection"}
     assert {p["name"] for p in listing["parameters"]} >= {
         "status",
         "urgency",

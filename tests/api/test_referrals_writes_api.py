@@ -263,7 +263,12 @@ def test_patch__invalid_fields_answer_400_and_change_nothing(api, case_manager, 
     assert response.status_code == 400
     assert field in response.json()["errors"]
     fresh = Referral.objects.get(pk=referral.pk)
-    assert (fresh.version, fresh.status, fresh.risk_flags, fresh.eligibility_basis) == (1, "draft", [], [])
+    assert (fresh.version, fresh.status, fresh.risk_flags, fresh.eligibility_basis) == (
+        1,
+        "draft",
+        referral.risk_flags,
+        referral.eligibility_basis,
+    )
     assert timeline(referral) == []
 
 

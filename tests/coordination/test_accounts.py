@@ -155,7 +155,8 @@ def test_reactivation_is_audited_and_routine_saves_are_not(governance_lead, case
     case_manager.save(update_fields=["is_active"])
     case_manager.save()
 
-    assert list(AuditEvent.objects.filter(action__startswith="user.").values_list("action", flat=True)) == [
+    rows = AuditEvent.objects.filter(action__startswith="user.", target_id=str(case_manager.pk))
+    assert list(rows.values_list("action", flat=True)) == [
         AuditAction.USER_REACTIVATED,
         AuditAction.USER_DEACTIVATED,
     ]

@@ -68,18 +68,18 @@ def test_summary__active_consent_covering_the_provider(client, case_manager, acc
     assert f'href="/consents/client/{county_client.pk}/"' in shown
 
 
-def test_summary__is_audited_as_a_consent_listing(client, case_manager, accepted, county_client):
+def test_summary__is_audited_on_the_pages_one_row(client, case_manager, accepted, county_client):
     client.force_login(case_manager)
+    before = AuditEvent.objects.count()
 
     page(client, accepted)
 
-    [listed] = AuditEvent.objects.filter(action="consent.listed", subtype="referral-summary")
-    assert listed.actor_id == case_manager.pk
-    assert listed.client_id == county_client.pk
-    assert listed.detail == {
-        "referral": str(accepted.pk),
-        "consent_ids": [str(county_client.consents.get().pk)],
-    }
+    # One request, one row: the referral read names the consents the summary listed.
+    [viewed] = AuditEvent.objects.order_by("-sequence")[: AuditEvent.objects.count() - before]
+    assert (viewed.action, viewed.actor_id, viewed.client_id) == ("referral.viewed", case_manager.pk, county_client.pk)
+    assert viewed.target_id == str(accepted.pk)
+    assert viewed.detail["consents_listed"] == [str(county_client.consents.get().pk)]
+    assert not AuditEvent.objects.filter(action="consent.listed").exists()
 
 
 def test_summary__after_revocation_shows_it_withdrawn_and_not_covering(client, case_manager, accepted, county_client):

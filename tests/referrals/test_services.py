@@ -84,10 +84,11 @@ def test_create__submit_sends_at_once_and_sets_due_times(case_manager, county_cl
     )
     row = Referral.objects.get(pk=referral.pk)
     assert (row.status, row.receiving_organization, row.version) == ("sent", provider, 2)
-    hours = settings.REFERRAL_SLA_TARGETS["crisis"]
-    assert row.acknowledge_due_at == row.sent_at + datetime.timedelta(hours=hours["acknowledge"])
-    assert row.first_contact_due_at == row.sent_at + datetime.timedelta(hours=hours["first_contact"])
-    assert row.service_start_due_at == row.sent_at + datetime.timedelta(hours=hours["service_start"])
+    # Crisis runs around the clock: 1 hour, 4 hours, 3 calendar days (tests/sla has the business-time rules).
+    assert row.acknowledge_due_at == row.sent_at + datetime.timedelta(hours=1)
+    assert row.first_contact_due_at == row.sent_at + datetime.timedelta(hours=4)
+    local_sent = timezone.localtime(row.sent_at).replace(tzinfo=None)
+    assert row.service_start_due_at == timezone.make_aware(local_sent + datetime.timedelta(days=3))
     assert list(row.events.values_list("name", flat=True)) == ["create", "submit"]
     assert [a.action for a in audit_rows(AuditAction.REFERRAL_CREATED)] == ["referral.created"]
     [sent] = audit_rows(AuditAction.REFERRAL_TRANSITIONED)

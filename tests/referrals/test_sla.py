@@ -1,4 +1,8 @@
-"""Due times set at sending, per urgency, and the overdue rule in Python and in SQL agreeing."""
+"""Due times set at sending, per urgency, and the overdue rule in Python and in SQL agreeing.
+
+The business-time rules themselves (hours, business days, holidays, DST, per-organization hours) are tested in
+tests/sla/test_due_times.py.
+"""
 
 from __future__ import annotations
 
@@ -7,33 +11,42 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from referrals.models import DUE_TIMES as DUE_FIELDS
 from referrals.models import Referral
 from referrals.services import referral_transition
 from referrals.sla import overdue_q, overdue_stages, set_due_times
-
-# The targets the issue ships with (hours): acknowledgement, first contact, service start.
-DEFAULT_HOURS = {"crisis": (1, 4, 72), "urgent": (4, 24, 168), "routine": (48, 120, 720)}
+from sla.models import SlaPolicy
 
 
-@pytest.mark.parametrize("urgency", list(DEFAULT_HOURS))
-def test_submit__sets_due_times_per_urgency(urgency, make_referral, case_manager):
-    referral = make_referral("draft", urgency=urgency)
+def _local_days_later(instant: datetime.datetime, days: int) -> datetime.datetime:
+    """The same local wall-clock time `days` dates later (how calendar days count, DST or not)."""
+    local = timezone.localtime(instant).replace(tzinfo=None) + datetime.timedelta(days=days)
+    return timezone.make_aware(local)
+
+
+def test_submit__crisis_runs_around_the_clock(make_referral, case_manager):
+    referral = make_referral("draft", urgency="crisis")
     sent_at = timezone.now() - datetime.timedelta(minutes=5)
     referral = referral_transition(actor=case_manager, referral=referral, name="submit", now=sent_at)
     row = Referral.objects.get(pk=referral.pk)
-    ack, contact, start = DEFAULT_HOURS[urgency]
     assert row.sent_at == sent_at
-    assert row.acknowledge_due_at == sent_at + datetime.timedelta(hours=ack)
-    assert row.first_contact_due_at == sent_at + datetime.timedelta(hours=contact)
-    assert row.service_start_due_at == sent_at + datetime.timedelta(hours=start)
+    assert row.acknowledge_due_at == sent_at + datetime.timedelta(hours=1)
+    assert row.first_contact_due_at == sent_at + datetime.timedelta(hours=4)
+    assert row.service_start_due_at == _local_days_later(sent_at, 3)
 
 
-def test_submit__reads_the_targets_from_settings(make_referral, case_manager, settings):
-    settings.REFERRAL_SLA_TARGETS = {
-        **settings.REFERRAL_SLA_TARGETS,
-        "urgent": {"acknowledge": 2, "first_contact": 3, "service_start": 5},
-    }
-    referral = make_referral("draft", urgency="urgent")
+@pytest.mark.parametrize(("urgency", "days"), [("urgent", 7), ("routine", 30)])
+def test_submit__service_start_counts_calendar_days(urgency, days, make_referral, case_manager):
+    referral = make_referral("draft", urgency=urgency)
+    referral = referral_transition(actor=case_manager, referral=referral, name="submit")
+    assert referral.service_start_due_at == _local_days_later(referral.sent_at, days)
+    sent, ack, contact, start = (referral.sent_at, *(getattr(referral, f) for f in DUE_FIELDS))
+    assert sent < ack <= contact < start
+
+
+def test_submit__reads_the_targets_from_the_policy(make_referral, case_manager):
+    SlaPolicy.objects.filter(urgency="crisis", category="").update(service_start_amount=5, service_start_unit="hours")
+    referral = make_referral("draft", urgency="crisis")
     referral = referral_transition(actor=case_manager, referral=referral, name="submit")
     assert referral.service_start_due_at - referral.sent_at == datetime.timedelta(hours=5)
 
@@ -100,8 +113,9 @@ def test_overdue__done_stage_is_not_overdue(make_referral, provider_intake):
 
 
 def test_overdue__backdated_sending_is_overdue_today(make_referral, case_manager):
-    referral = make_referral("draft", urgency="urgent")
+    # Crisis: around the clock, so "overdue today" does not depend on the weekday the test runs.
+    referral = make_referral("draft", urgency="crisis")
     referral = referral_transition(
-        actor=case_manager, referral=referral, name="submit", now=timezone.now() - datetime.timedelta(hours=6)
+        actor=case_manager, referral=referral, name="submit", now=timezone.now() - datetime.timedelta(hours=2)
     )
     assert _agree(referral, timezone.now()) == ["acknowledge"]

@@ -16,11 +16,13 @@ from consent.models import Consent, ExchangeUseCase
 from consent.services import consent_record, consent_revoke
 from coordination.context import acting_as
 from demo import network
+from demo.exceptions import seed_exceptions
 from providers.choices import ServiceAreaKind
 from providers.models import Location, Organization, Service, ServiceArea, ServiceLanguage
 from providers.services import membership_grant
 from referrals.models import Referral
 from referrals.services import referral_create, referral_reroute, referral_transition
+from sla.demo import seed_sla_calendar
 
 SERVICE_FIELDS = (
     "category",
@@ -52,12 +54,16 @@ class Command(BaseCommand):
             use_cases = self._catalog()
             # Before the referrals: sending one needs consent covering the receiving provider.
             consents = self._consents(organizations, users)
+            # Before the referrals too: their due times follow the policies, opening hours and holidays.
+            seed_sla_calendar(today=timezone.localdate())
             referrals = self._referrals(organizations["lakeside-county"], users)
+            exceptions = seed_exceptions(organizations, users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo network ready: {len(organizations)} organizations, {len(network.SERVICES)} services, "
                 f"{len(users)} users, {created} new clients, {consents} new consents, "
-                f"{referrals} new referral stories, {use_cases} new exchange catalog entries. "
+                f"{referrals} new referral stories, {use_cases} new exchange catalog entries, "
+                f"{exceptions} new exceptions. "
                 f"Password for every demo user: {network.DEMO_PASSWORD}"
             )
         )

@@ -1,0 +1,87 @@
+"""Notification emails: thin (the notification's text and a link to the portal), one per recipient per event.
+
+Each `NotificationEmail` row is sent at most once: it is locked (`skip_locked`) while sending and stamped
+`sent_at` in the same transaction. Rows are sent right after the notification commits; the periodic sweep
+(`notifications.tasks.email_sweep`) sends whatever that missed (worker stopped, mail server down), with
+backoff. A crash between the mail server accepting a message and the commit can still resend that one
+email: that is the at-least-once edge of SMTP, not a duplicate notification.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from coordination.outbox import retry_delay
+
+from .models import NotificationEmail
+
+logger = logging.getLogger(__name__)
+
+
+def email_grace() -> datetime.timedelta:
+    """How long the sweep leaves a new email to the sending right after commit."""
+    return getattr(settings, "NOTIFICATION_EMAIL_GRACE", datetime.timedelta(minutes=2))
+
+
+def _link(path: str) -> str:
+    return f"{getattr(settings, 'PORTAL_BASE_URL', 'http://127.0.0.1:8000').rstrip('/')}{path}"
+
+
+def email_content(email: NotificationEmail) -> tuple[str, str]:
+    notification = email.notification
+    lines = [notification.text, ""]
+    if notification.referral_id:
+        lines.append(f"Open the referral: {_link(reverse('referrals:detail', args=[notification.referral_id]))}")
+    lines.append(f"Your notifications: {_link(reverse('notifications:list'))}")
+    lines += ["", "You receive this because of your role at your organization in the care coordination portal."]
+    return f"[Care Coordination] {notification.text}"[:200], "\n".join(lines)
+
+
+def email_deliver(*, email_id, now: datetime.datetime | None = None) -> bool:
+    """Send one pending email; True if this call sent it."""
+    with transaction.atomic():
+        email = (
+            NotificationEmail.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("notification")
+            .filter(pk=email_id, sent_at__isnull=True)
+            .first()
+        )
+        if email is None:
+            return False
+        now = now or timezone.now()
+        email.attempts += 1
+        subject, body = email_content(email)
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email.address])
+        except Exception as error:  # any mail failure: keep the row, retry later
+            email.last_error = f"{type(error).__name__}: {error}"[:2000]
+            email.next_attempt_at = now + retry_delay(email.attempts)
+            email.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+            logger.warning("notification email %s failed (attempt %d)", email.pk, email.attempts, exc_info=True)
+            return False
+        email.sent_at = now
+        email.last_error = ""
+        email.save(update_fields=["attempts", "last_error", "sent_at"])
+        return True
+
+
+def emails_deliver(email_ids: Iterable) -> int:
+    sent = 0
+    for email_id in email_ids:
+        sent += email_deliver(email_id=email_id)
+    return sent
+
+
+def email_sweep_run(*, now: datetime.datetime | None = None, limit: int = 200) -> int:
+    """Send the pending emails that are due; return how many were sent."""
+    now = now or timezone.now()
+    due = NotificationEmail.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now).order_by("next_attempt_at")
+    return emails_deliver(list(due.values_list("pk", flat=True)[:limit]))
