@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from .chain import CHAINED_FIELDS
 from .choices import AuditAction, Outcome
 from .models import AuditEvent
 from .services import audit_record
@@ -22,32 +23,7 @@ from .services import audit_record
 EXPORT_ROW_LIMIT = 100_000
 CHUNK_SIZE = 2000
 
-COLUMNS = [
-    "sequence",
-    "uuid",
-    "recorded_at",
-    "action",
-    "subtype",
-    "action_code",
-    "outcome",
-    "outcome_reason",
-    "actor_id",
-    "actor_display",
-    "actor_organization_id",
-    "actor_organization_name",
-    "actor_role",
-    "purpose_of_use",
-    "client_id",
-    "target_type",
-    "target_id",
-    "target_repr",
-    "consents",
-    "detail",
-    "request_id",
-    "source",
-    "remote_addr",
-    "user_agent",
-]
+COLUMNS = ["sequence", *CHAINED_FIELDS]
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -41,6 +41,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from audit.chain import CHAINED_FIELDS  # noqa: E402  (stdlib and a lazy django.db only: safe before setup)
+
 BENCH_DATABASE = "portal_bench"
 DEFAULT_URL = f"postgres://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
 TARGET_SECONDS = 2.0
@@ -178,34 +180,7 @@ def create_users() -> list[int]:
     return list(user_model.objects.filter(username__startswith="bench-").order_by("pk").values_list("pk", flat=True))
 
 
-EVENT_COLUMNS = [
-    "sequence",
-    "uuid",
-    "recorded_at",
-    "action",
-    "subtype",
-    "action_code",
-    "outcome",
-    "outcome_reason",
-    "actor_id",
-    "actor_display",
-    "actor_organization_id",
-    "actor_organization_name",
-    "actor_role",
-    "purpose_of_use",
-    "client_id",
-    "target_type",
-    "target_id",
-    "target_repr",
-    "consents",
-    "detail",
-    "request_id",
-    "source",
-    "remote_addr",
-    "user_agent",
-    "prev_hash",
-    "row_hash",
-]
+EVENT_COLUMNS = ["sequence", *CHAINED_FIELDS, "prev_hash", "row_hash"]
 LISTED_COLUMNS = ["id", "event_id", "client_id"]
 LEDGER_COLUMNS = [
     "id",

@@ -36,12 +36,8 @@ class ClientSearchForm(forms.Form):
         }
 
 
-class ClientCreateForm(forms.ModelForm):
-    identifier_system = forms.ChoiceField(
-        label="Identifier type", required=False, choices=[("", "No identifier"), *IdentifierSystem.choices]
-    )
-    identifier_value = forms.CharField(label="Identifier", required=False, max_length=64)
-    allow_duplicate = forms.BooleanField(label="This is a different person: create a new record anyway", required=False)
+class ClientForm(forms.ModelForm):
+    """The client's own facts, as the create and edit pages take them."""
 
     class Meta:
         model = Client
@@ -49,14 +45,8 @@ class ClientCreateForm(forms.ModelForm):
         widgets = {"birth_date": DATE_WIDGET}
         labels = {"address_line": "Address", "interpreter_needed": "Needs an interpreter"}
 
-    def __init__(self, *args, organizations, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, label_suffix="", **kwargs)
-        self.organizations = list(organizations)
-        # Only people who add clients for several organizations are asked which one.
-        if len(self.organizations) > 1:
-            self.fields["organization"] = forms.ModelChoiceField(
-                queryset=organizations, label="Owning organization", empty_label="Choose an organization"
-            )
         for name in ("given_name", "family_name"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
 
@@ -68,6 +58,30 @@ class ClientCreateForm(forms.ModelForm):
         missing = missing_contact_detail(data.get("preferred_contact_method"), data)
         if missing and missing[0] not in self.errors:
             self.add_error(*missing)
+        return data
+
+    def client_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in CLIENT_FIELDS}
+
+
+class ClientCreateForm(ClientForm):
+    identifier_system = forms.ChoiceField(
+        label="Identifier type", required=False, choices=[("", "No identifier"), *IdentifierSystem.choices]
+    )
+    identifier_value = forms.CharField(label="Identifier", required=False, max_length=64)
+    allow_duplicate = forms.BooleanField(label="This is a different person: create a new record anyway", required=False)
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organizations = list(organizations)
+        # Only people who add clients for several organizations are asked which one.
+        if len(self.organizations) > 1:
+            self.fields["organization"] = forms.ModelChoiceField(
+                queryset=organizations, label="Owning organization", empty_label="Choose an organization"
+            )
+
+    def clean(self):
+        data = super().clean()
         system, value = data.get("identifier_system"), (data.get("identifier_value") or "").strip()
         if system and not value:
             self.add_error("identifier_value", "Enter the identifier, or choose no identifier type.")
@@ -79,9 +93,6 @@ class ClientCreateForm(forms.ModelForm):
         if "organization" in self.fields:
             return self.cleaned_data["organization"]
         return self.organizations[0]
-
-    def client_data(self) -> dict:
-        return {name: self.cleaned_data[name] for name in CLIENT_FIELDS}
 
     def identifiers(self) -> list[dict[str, str]]:
         system, value = self.cleaned_data["identifier_system"], self.cleaned_data["identifier_value"].strip()

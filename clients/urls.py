@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("new/", views.create, name="create"),
     path("<uuid:pk>/", views.detail, name="detail"),
+    path("<uuid:pk>/edit/", views.edit, name="edit"),
 ]

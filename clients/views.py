@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from audit.choices import AuditAction
 from audit.services import audit_hidden_object, audit_record
+from coordination.access import Action
 
-from .forms import ClientCreateForm, ClientSearchForm
+from .forms import ClientCreateForm, ClientForm, ClientSearchForm
 from .models import Client
 from .selectors import client_list, client_search, organizations_adding_clients
-from .services import DuplicateClientError, client_create
+from .services import DuplicateClientError, client_create, client_update
 
 PAGE_SIZE = 25
 SEARCH_KEYS = ("q", "birth_date", "identifier")
@@ -103,11 +107,38 @@ def _return_to(request: HttpRequest) -> str:
     return ""
 
 
-@login_required
-def detail(request: HttpRequest, pk) -> HttpResponse:
+def _visible_client(request: HttpRequest, pk) -> Client:
+    """The client if the user may see it; else the same 404 as for a missing one (the attempt audited)."""
     client = client_list(actor=request.user).filter(pk=pk).first()
     if client is None:
         audit_hidden_object(Client, pk=pk)
         raise Http404("No such client.")
+    return client
+
+
+@login_required
+def detail(request: HttpRequest, pk) -> HttpResponse:
+    client = _visible_client(request, pk)
     audit_record(action=AuditAction.CLIENT_VIEWED, target=client, client_id=client.pk)
-    return render(request, "clients/detail.html", {"client": client})
+    can_edit = Client.objects.visible_to(request.user, Action.CHANGE).filter(pk=pk).exists()
+    return render(request, "clients/detail.html", {"client": client, "can_edit": can_edit})
+
+
+@login_required
+def edit(request: HttpRequest, pk) -> HttpResponse:
+    """Correct the client's facts, e.g. what a referral's validation named; back to `next` when saved."""
+    client = _visible_client(request, pk)
+    if not Client.objects.visible_to(request.user, Action.CHANGE).filter(pk=pk).exists():
+        raise PermissionDenied("Your role does not allow changing this client's record.")
+    # The form cleans into its own copy: the page keeps showing the record as saved until it is.
+    form = ClientForm(request.POST or None, instance=copy.copy(client))
+    if request.method == "POST" and form.is_valid():
+        try:
+            client_update(actor=request.user, client=client, data=form.client_data())
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, f"{client.full_name}'s record was saved.")
+            return redirect(_return_to(request) or reverse("clients:detail", args=[client.pk]))
+    audit_record(action=AuditAction.CLIENT_VIEWED, subtype="edit-form", target=client, client_id=client.pk)
+    return render(request, "clients/edit.html", {"form": form, "client": client, "next": _return_to(request)})

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -45,32 +46,37 @@ def email_content(email: NotificationEmail) -> tuple[str, str]:
     return f"[Care Coordination] {notification.text}"[:200], "\n".join(lines)
 
 
-def email_deliver(*, email_id, now: datetime.datetime | None = None) -> bool:
-    """Send one pending email; True if this call sent it."""
+def pending_email_deliver(pending: QuerySet, *, email_id, content: Callable, now=None, what: str = "email") -> bool:
+    """Send one pending email row of `pending` (locked, skipped if another worker holds it); True if sent here.
+
+    A mail failure keeps the row for the sweep with a backoff; `content(row)` answers (subject, body).
+    """
     with transaction.atomic():
-        email = (
-            NotificationEmail.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("notification")
-            .filter(pk=email_id, sent_at__isnull=True)
-            .first()
-        )
+        email = pending.select_for_update(skip_locked=True, of=("self",)).filter(pk=email_id, sent_at__isnull=True)
+        email = email.first()
         if email is None:
             return False
         now = now or timezone.now()
         email.attempts += 1
-        subject, body = email_content(email)
+        subject, body = content(email)
         try:
             send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email.address])
         except Exception as error:  # any mail failure: keep the row, retry later
             email.last_error = f"{type(error).__name__}: {error}"[:2000]
             email.next_attempt_at = now + retry_delay(email.attempts)
             email.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-            logger.warning("notification email %s failed (attempt %d)", email.pk, email.attempts, exc_info=True)
+            logger.warning("%s %s failed (attempt %d)", what, email.pk, email.attempts, exc_info=True)
             return False
         email.sent_at = now
         email.last_error = ""
         email.save(update_fields=["attempts", "last_error", "sent_at"])
         return True
+
+
+def email_deliver(*, email_id, now: datetime.datetime | None = None) -> bool:
+    """Send one pending notification email; True if this call sent it."""
+    pending = NotificationEmail.objects.select_related("notification")
+    return pending_email_deliver(pending, email_id=email_id, content=email_content, now=now, what="notification email")
 
 
 def emails_deliver(email_ids: Iterable) -> int:

@@ -10,24 +10,21 @@ are read when sending; the text carries counts, field names and staff names, nev
 from __future__ import annotations
 
 import datetime
-import logging
 from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from coordination.outbox import outbox_handler, retry_delay
+from coordination.outbox import outbox_handler
 from coordination.roles import Role
+from notifications.email import pending_email_deliver
 from providers.models import Organization
 
 from .models import WeeklyQualityReport, WeeklyReportEmail
 from .weekly import WEEKLY_REPORT_EVENT
-
-logger = logging.getLogger(__name__)
 
 RECIPIENT_ROLES = (Role.COUNTY_SUPERVISOR, Role.DATA_STEWARD)
 
@@ -121,31 +118,14 @@ def report_email_content(report: WeeklyQualityReport) -> tuple[str, str]:
 
 
 def report_email_deliver(*, email_id, now: datetime.datetime | None = None) -> bool:
-    """Send one pending email; True if this call sent it."""
-    with transaction.atomic():
-        email = (
-            WeeklyReportEmail.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("report")
-            .filter(pk=email_id, sent_at__isnull=True)
-            .first()
-        )
-        if email is None:
-            return False
-        now = now or timezone.now()
-        email.attempts += 1
-        subject, body = report_email_content(email.report)
-        try:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email.address])
-        except Exception as error:  # any mail failure: keep the row, retry later
-            email.last_error = f"{type(error).__name__}: {error}"[:2000]
-            email.next_attempt_at = now + retry_delay(email.attempts)
-            email.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-            logger.warning("quality report email %s failed (attempt %d)", email.pk, email.attempts, exc_info=True)
-            return False
-        email.sent_at = now
-        email.last_error = ""
-        email.save(update_fields=["attempts", "last_error", "sent_at"])
-        return True
+    """Send one pending report email; True if this call sent it."""
+    return pending_email_deliver(
+        WeeklyReportEmail.objects.select_related("report"),
+        email_id=email_id,
+        content=lambda email: report_email_content(email.report),
+        now=now,
+        what="quality report email",
+    )
 
 
 def report_emails_deliver(email_ids) -> int:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from django.utils import timezone
 from kombu import pools
 
@@ -52,3 +55,24 @@ def celery_broker(url: str, *, eager: bool = False, transport_options: dict | No
 def later(minutes: float = 10) -> datetime.datetime:
     """A time when every fresh outbox row is due for the sweep."""
     return timezone.now() + datetime.timedelta(minutes=minutes)
+
+
+def redis_test_db(url: str) -> Iterator:
+    """A Redis database of the test's own, emptied before and after; skip (or fail with REQUIRE_REDIS=1) if down."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but not reachable at {url}")
+        pytest.skip(f"Redis not reachable at {url}")
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+def queue_drained(client) -> bool:
+    # kombu's Redis transport keeps delivered-but-unacknowledged messages in "unacked" until the ack.
+    return client.llen("celery") == 0 and client.hlen("unacked") == 0

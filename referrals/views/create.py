@@ -26,8 +26,9 @@ from ..forms import ReferralDetailsForm, SendForm, ServiceChoiceForm, add_servic
 from ..routing import routing_options
 from ..selectors import referring_agencies
 from ..services import referral_create, referral_transition, referral_update_draft
+from ..validation.codes import Mode
 from ..validation.rejection import TemplateRejected
-from ..validation.rules import default_contact_method
+from ..validation.rules import check_referral, default_contact_method
 from .common import audit_viewed, load_referral, require, resume_url_name, template_context
 from .detail import client_facts, client_name
 from .validation import review_problems
@@ -210,6 +211,12 @@ def draft_review(request: HttpRequest, pk) -> HttpResponse:
         else:
             messages.success(request, f"Referral {sent.reference} was sent to {sent.receiving_organization.name}.")
             return redirect("referrals:detail", pk=sent.pk)
+    precheck = False
+    if request.method == "GET":
+        # Say what would stop the send before the case manager presses it (nothing is counted as a rejection).
+        result = check_referral(referral, mode=Mode.SUBMIT, actor=request.user)
+        if result.problems:
+            rejected, precheck = result, True
     actor = ReferralActor(request.user)
     disclosure = referral_disclosure(referral, actor.sides(referral), actor.organization_ids)
     details = disclosure.client
@@ -227,5 +234,6 @@ def draft_review(request: HttpRequest, pk) -> HttpResponse:
         **template_context(referral),
         **review_problems(rejected, referral),
     }
-    refused = bool(errors) or rejected is not None
+    context["precheck"] = precheck
+    refused = bool(errors) or (rejected is not None and not precheck)
     return render(request, "referrals/review.html", context, status=status if refused else 200)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from ..models import Referral
 from ..validation.codes import CheckResult, Problem
@@ -23,7 +24,9 @@ def _fix(problem: Problem, referral: Referral) -> tuple[str, str]:
     if problem.referral_id:
         return reverse("referrals:detail", args=[problem.referral_id]), "Open that referral"
     if problem.fix_step == "client":
-        return reverse("clients:detail", args=[referral.client_id]), "Open the client's record"
+        back = reverse("referrals:draft_review", args=[referral.pk])
+        edit = reverse("clients:edit", args=[referral.client_id])
+        return f"{edit}?{urlencode({'next': back})}", "Correct the client's record"
     if problem.fix_step == "service":
         return reverse("referrals:draft_service", args=[referral.pk]), "Choose another service"
     return reverse("referrals:draft_details", args=[referral.pk]), "Edit the details"

@@ -94,6 +94,7 @@ PAGES: dict[str, Shows | NoClientData] = {
     ),
     "clients:create": NoClientData("blank form; duplicate candidates shown on POST are audited (test_client_pages)"),
     "clients:detail": Shows("case_manager", pk_of("person")),
+    "clients:edit": Shows("case_manager", pk_of("person")),
     "referrals:dashboard": Shows("case_manager", shows=attrgetter("referral"), outsider_gets=403),
     "referrals:inbox": Shows("provider_intake", shows=attrgetter("referral"), outsider_gets=200),
     "referrals:team": Shows("county_supervisor", shows=attrgetter("referral"), outsider_gets=403),

@@ -1,3 +1,5 @@
+import datetime
+
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.utils import timezone
@@ -263,3 +265,22 @@ def test_seed_demo__exchange_catalog_is_seeded_once_and_restored_on_a_rerun(db, 
     assert {k: v for k, v in after.items() if k != "consent.HistoricalExchangeUseCase"} == {
         k: v for k, v in before.items() if k != "consent.HistoricalExchangeUseCase"
     }
+
+
+def test_seed_demo__quality_history_spans_weeks_and_last_weeks_report_is_issued_once(db, settings):
+    from quality.models import RejectionProblem, ValidationRejection, WeeklyQualityReport
+    from quality.selectors import week_start_of
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    rejections = ValidationRejection.objects.all()
+    assert rejections.count() == 12
+    assert RejectionProblem.objects.count() == 13
+    weeks = {week_start_of(timezone.localtime(r.occurred_at).date()) for r in rejections}
+    assert len(weeks) >= 4
+    assert set(rejections.values_list("user__username", flat=True)) == {"casemanager", "casemanager2"}
+    assert set(rejections.values_list("organization__slug", flat=True)) == {"lakeside-county"}
+    [report] = WeeklyQualityReport.objects.all()
+    assert report.organization.slug == "lakeside-county"
+    assert report.week_start == week_start_of(timezone.localdate()) - datetime.timedelta(days=7)

@@ -23,7 +23,7 @@ from coordination.models import OutboxMessage
 from coordination.outbox import hand_over, outbox_enqueue, outbox_process_message, outbox_sweep_run
 from notifications.models import Notification, NotificationEmail
 from referrals.services import referral_create
-from tests.outbox_support import DEAD_BROKER, celery_broker, later
+from tests.outbox_support import DEAD_BROKER, celery_broker, later, queue_drained, redis_test_db
 
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/6")
 REFERRALS = 200
@@ -39,18 +39,7 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 @pytest.fixture
 def redis_db():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("REQUIRE_REDIS") == "1":
-            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but not reachable at {REDIS_TEST_URL}")
-        pytest.skip(f"Redis not reachable at {REDIS_TEST_URL}")
-    client.flushdb()
-    yield client
-    client.flushdb()
+    yield from redis_test_db(REDIS_TEST_URL)
 
 
 def _quiet(check: Callable[[], bool]) -> bool:
@@ -59,11 +48,6 @@ def _quiet(check: Callable[[], bool]) -> bool:
         return check()
     except OperationalError:
         return False
-
-
-def _queue_drained(client) -> bool:
-    # kombu's Redis transport keeps delivered-but-unacknowledged messages in "unacked" until the ack.
-    return client.llen("celery") == 0 and client.hlen("unacked") == 0
 
 
 @pytest.mark.redis
@@ -93,7 +77,7 @@ def test_broker_outage__200_referrals_notified_exactly_once_each(
         assert redis_db.llen("celery") == 2 * REFERRALS
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
             _wait(lambda: _quiet(lambda: not sent.filter(processed_at__isnull=True).exists()), 180, "processing")
-            _wait(lambda: _queue_drained(redis_db), 60, "the duplicate hand-overs to be consumed")
+            _wait(lambda: queue_drained(redis_db), 60, "the duplicate hand-overs to be consumed")
         # A late sweep after everything is processed finds nothing to do.
         assert outbox_sweep_run(now=later(60)) == 0
 

@@ -302,6 +302,48 @@ def test_several_problems__all_listed_at_once(api, case_manager, draft, county_c
     assert RejectionProblem.objects.filter(rejection=rejection).count() == 3
 
 
+def test_review_page__lists_the_problems_before_sending_without_counting_a_rejection(
+    client, case_manager, draft, county_client
+):
+    Client.objects.filter(pk=county_client.pk).update(postal_code="")
+    Referral.objects.filter(pk=draft.pk).update(urgency="crisis", risk_flags=[])
+    client.force_login(case_manager)
+    response = client.get(reverse("referrals:draft_review", args=[draft.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Before sending, correct 1 problem" in html
+    assert "The referral was not sent" not in html
+    assert 'data-code="required"' in html
+    assert 'data-code="crisis-without-risk-flag"' in html
+    assert not ValidationRejection.objects.exists()
+    assert _status(draft) == "draft"
+
+
+def test_review_page__nothing_to_correct_shows_no_problem_list(client, case_manager, draft):
+    client.force_login(case_manager)
+    response = client.get(reverse("referrals:draft_review", args=[draft.pk]))
+    assert response.status_code == 200
+    assert 'id="validation-errors"' not in response.content.decode()
+    assert 'id="validation-warnings"' not in response.content.decode()
+
+
+def test_client_problem__links_to_the_client_edit_page_and_back_to_review(client, case_manager, draft, county_client):
+    Client.objects.filter(pk=county_client.pk).update(address_line="")
+    review = reverse("referrals:draft_review", args=[draft.pk])
+    html = _page_send(client, case_manager, draft).content.decode()
+    edit = reverse("clients:edit", args=[county_client.pk])
+    link = f"{edit}?next={review.replace('/', '%2F')}"
+    assert f'href="{link}"' in html
+
+    form = client.get(link).context["form"]
+    data = {name: value for name, value in form.initial.items() if name in form.fields and value is not None}
+    data["birth_date"] = county_client.birth_date.isoformat()
+    response = client.post(edit, {**data, "address_line": "12 Alder St", "next": review})
+    assert response["Location"] == review
+    assert _page_send(client, case_manager, draft).status_code == 302
+    assert _status(draft) == "sent"
+
+
 # --- warnings need a confirmation ------------------------------------------------------------------------
 
 

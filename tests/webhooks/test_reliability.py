@@ -21,7 +21,7 @@ from standardwebhooks import Webhook
 from coordination.models import OutboxMessage
 from coordination.outbox import outbox_sweep_run
 from tests.factories import WebhookEndpointFactory
-from tests.outbox_support import DEAD_BROKER, celery_broker, later
+from tests.outbox_support import DEAD_BROKER, celery_broker, later, queue_drained, redis_test_db
 from webhooks.choices import DeliveryStatus
 from webhooks.delivery import hand_over, webhook_sweep_run
 from webhooks.models import WebhookAttempt, WebhookDelivery
@@ -67,22 +67,7 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str, beat: Beat) 
 
 @pytest.fixture
 def redis_db():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("REQUIRE_REDIS") == "1":
-            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but not reachable at {REDIS_TEST_URL}")
-        pytest.skip(f"Redis not reachable at {REDIS_TEST_URL}")
-    client.flushdb()
-    yield client
-    client.flushdb()
-
-
-def _drained(client) -> bool:
-    return client.llen("celery") == 0 and client.hlen("unacked") == 0
+    yield from redis_test_db(REDIS_TEST_URL)
 
 
 @pytest.mark.redis
@@ -104,7 +89,7 @@ def test_broker_outage__200_referrals_reach_the_partner_exactly_once_each(
             _wait(lambda: done.count() == REFERRALS, 240, "the deliveries", beat)
             # Every delivery handed over once more (a sweep racing a slow worker, a redelivery): no-ops.
             assert hand_over(WebhookDelivery.objects.values_list("pk", flat=True)) == REFERRALS
-            _wait(lambda: _drained(redis_db), 120, "the duplicate hand-overs to be consumed", beat)
+            _wait(lambda: queue_drained(redis_db), 120, "the duplicate hand-overs to be consumed", beat)
         assert webhook_sweep_run(now=beat.now + datetime.timedelta(hours=1)) == 0
 
     ids = [request.headers["webhook-id"] for request in receiver.requests]

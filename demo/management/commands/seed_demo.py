@@ -17,6 +17,7 @@ from consent.services import consent_record, consent_revoke
 from coordination.context import acting_as
 from demo import network
 from demo.exceptions import seed_exceptions
+from demo.quality import seed_quality
 from providers.choices import ServiceAreaKind
 from providers.models import Location, Organization, Service, ServiceArea, ServiceLanguage
 from providers.services import membership_grant
@@ -58,12 +59,13 @@ class Command(BaseCommand):
             seed_sla_calendar(today=timezone.localdate())
             referrals = self._referrals(organizations["lakeside-county"], users)
             exceptions = seed_exceptions(organizations, users)
+            refused = seed_quality(organizations["lakeside-county"], users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo network ready: {len(organizations)} organizations, {len(network.SERVICES)} services, "
                 f"{len(users)} users, {created} new clients, {consents} new consents, "
                 f"{referrals} new referral stories, {use_cases} new exchange catalog entries, "
-                f"{exceptions} new exceptions. "
+                f"{exceptions} new exceptions, {refused} refused sends for the quality report. "
                 f"Password for every demo user: {network.DEMO_PASSWORD}"
             )
         )
