@@ -143,6 +143,8 @@ class Referral(models.Model):
             models.Index(fields=["referring_organization", "status"]),
             models.Index(fields=["receiving_organization", "status"]),
             models.Index(fields=["client", "status"]),
+            # The performance numbers select a period by sending time (metrics/selectors.py).
+            models.Index(fields=["sent_at"], name="referral_sent_at_idx"),
         ]
         constraints = [
             models.CheckConstraint(
