@@ -84,6 +84,10 @@ class AuditAction(models.TextChoices):
     QUALITY_VIEWED = "quality.viewed", "Data quality report viewed"
     QUALITY_EXPORTED = "quality.exported", "Data quality report exported (CSV)"
     QUALITY_WEEKLY_REPORT_ISSUED = "quality.weekly_report_issued", "Weekly data quality report issued"
+    # Every add, change and delete saved in the admin (coordination/admin_audit.py), besides any service's own row.
+    ADMIN_ADDED = "admin.added", "Added in the admin"
+    ADMIN_CHANGED = "admin.changed", "Changed in the admin"
+    ADMIN_DELETED = "admin.deleted", "Deleted in the admin"
 
 
 class ActionCode(models.TextChoices):
@@ -191,4 +195,7 @@ ACTION_CODES = {
     AuditAction.QUALITY_VIEWED: ActionCode.READ,
     AuditAction.QUALITY_EXPORTED: ActionCode.READ,
     AuditAction.QUALITY_WEEKLY_REPORT_ISSUED: ActionCode.CREATE,
+    AuditAction.ADMIN_ADDED: ActionCode.CREATE,
+    AuditAction.ADMIN_CHANGED: ActionCode.UPDATE,
+    AuditAction.ADMIN_DELETED: ActionCode.DELETE,
 }

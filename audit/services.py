@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
@@ -97,9 +97,14 @@ def audit_record(
         user_agent=ctx.user_agent,
         **fields,
     )
-    event.prev_hash, event.row_hash = chain.link(chain.canonical(_chained_values(event)))
-    event.save(force_insert=True)
-    _link_listed_clients(event)
+    # One transaction from taking the chain head to the last insert: in autocommit (a page's read row) the
+    # head's row lock would otherwise be released before the row exists, and a concurrent writer could link
+    # in between. Inside a caller's transaction it joins that one (no savepoint: a failed audit write must
+    # fail the change it describes), and the lock lasts until its commit.
+    with transaction.atomic(savepoint=False):
+        event.prev_hash, event.row_hash = chain.link(chain.canonical(_chained_values(event)))
+        event.save(force_insert=True)
+        _link_listed_clients(event)
     if outcome == Outcome.DENIED and ctx.request_id:
         ctx.memo[_DENIAL_RECORDED] = True
     return event

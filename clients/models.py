@@ -14,8 +14,10 @@ from providers.models import Organization, postal_code_validator
 
 from .choices import ContactMethod, IdentifierSystem
 
+# 7 to 20 digits, however punctuated: the lookahead counts digits, not characters ("-------" is no number).
 phone_validator = RegexValidator(
-    r"^\+?[0-9 ().-]{7,20}$", "Enter a phone number of 7 to 20 digits (spaces, dashes, dots and brackets allowed)."
+    r"^\+?(?=(?:[^0-9]*[0-9]){7,20}[^0-9]*$)[0-9 ().-]+$",
+    "Enter a phone number of 7 to 20 digits (spaces, dashes, dots and brackets allowed).",
 )
 
 

@@ -10,6 +10,8 @@ from django.http import HttpRequest
 
 from coordination.roles import ADMIN_ROLES
 
+from .admin_audit import AuditedAdminMixin
+
 
 def is_governance(user) -> bool:
     if not (user.is_authenticated and user.is_active):
@@ -23,6 +25,15 @@ class GovernanceAdminSite(admin.AdminSite):
     site_header = "Case-coordination portal: governance"
     site_title = "Governance"
     index_title = "Access reviews, audit and directory administration"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Every model admin records its saves in the audit trail (coordination/admin_audit.py).
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, AuditedAdminMixin):
+            admin_class = type(
+                admin_class.__name__, (AuditedAdminMixin, admin_class), {"__module__": admin_class.__module__}
+            )
+        super().register(model_or_iterable, admin_class, **options)
 
     def has_permission(self, request: HttpRequest) -> bool:
         return is_governance(request.user)

@@ -18,6 +18,12 @@ class Event(models.TextChoices):
     CONSENT_EXPIRED = "consent.expired", "Consent expired"
 
 
+class InternalEvent(models.TextChoices):
+    """Told to portal users only (in the portal and by email), never offered to partner webhooks."""
+
+    EXCEPTION_ESCALATED = "exception.escalated", "Exception escalated (overdue)"
+
+
 TRANSITION_EVENTS: dict[str, str] = {
     "submit": Event.REFERRAL_SENT,
     "acknowledge": Event.REFERRAL_ACKNOWLEDGED,

@@ -19,6 +19,7 @@ from audit.choices import AuditAction
 from audit.services import audit_record
 from clients.models import Client
 from coordination.access import Action
+from coordination.events import InternalEvent
 from coordination.outbox import outbox_enqueue
 from coordination.roles import Role
 from providers.models import Membership, Organization
@@ -313,7 +314,7 @@ def _supervisor_ids(organization_ids) -> dict:
 
 def _notify_escalated(item: ExceptionItem, user_ids: list) -> None:
     outbox_enqueue(
-        "exception.escalated",
+        InternalEvent.EXCEPTION_ESCALATED,
         subject=item,
         data={
             "exception_id": str(item.pk),

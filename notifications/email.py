@@ -39,8 +39,9 @@ def _link(path: str) -> str:
 def email_content(email: NotificationEmail) -> tuple[str, str]:
     notification = email.notification
     lines = [notification.text, ""]
-    if notification.referral_id:
-        lines.append(f"Open the referral: {_link(reverse('referrals:detail', args=[notification.referral_id]))}")
+    link = notification.link()
+    if link:
+        lines.append(f"{link[1]}: {_link(link[0])}")
     lines.append(f"Your notifications: {_link(reverse('notifications:list'))}")
     lines += ["", "You receive this because of your role at your organization in the care coordination portal."]
     return f"[Care Coordination] {notification.text}"[:200], "\n".join(lines)
@@ -75,7 +76,7 @@ def pending_email_deliver(pending: QuerySet, *, email_id, content: Callable, now
 
 def email_deliver(*, email_id, now: datetime.datetime | None = None) -> bool:
     """Send one pending notification email; True if this call sent it."""
-    pending = NotificationEmail.objects.select_related("notification")
+    pending = NotificationEmail.objects.select_related("notification__referral", "notification__message")
     return pending_email_deliver(pending, email_id=email_id, content=email_content, now=now, what="notification email")
 
 

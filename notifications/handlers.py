@@ -10,18 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from coordination.events import Event
+from coordination.events import Event, InternalEvent
 from coordination.models import OutboxMessage
 from coordination.outbox import outbox_handler
+from exceptionqueue.models import ExceptionItem
+from exceptionqueue.services import SUPERVISOR_ROLES
+from providers.models import Membership
 from referrals.models import Referral
 
 from .email import email_grace, emails_deliver
 from .models import Notification, NotificationEmail
 from .recipients import consent_recipients, referral_recipients, user_organizations
-from .texts import consent_text, referral_text
+from .texts import consent_text, exception_text, referral_text
 
 REFERRAL_EVENTS = frozenset(e for e in Event if e.startswith("referral."))
 CONSENT_EVENTS = frozenset({Event.CONSENT_REVOKED, Event.CONSENT_EXPIRED})
@@ -74,12 +78,31 @@ def _consent_plan(message: OutboxMessage) -> list[Planned]:
     return plans
 
 
+def _exception_plan(message: OutboxMessage) -> list[Planned]:
+    """The owner's supervisors named at escalation who still supervise there; no client or referral named."""
+    item = ExceptionItem.objects.filter(pk=message.subject_id).first()
+    if item is None:
+        return []
+    still_supervising = Membership.objects.filter(
+        organization_id=item.owner_organization_id, active=True, organization__active=True, role__in=SUPERVISOR_ROLES
+    ).values("user_id")
+    recipients = (
+        get_user_model()
+        .objects.filter(pk__in=message.data.get("user_ids") or [], is_active=True)
+        .filter(pk__in=still_supervising)
+    )
+    text = exception_text(message, item)
+    return [Planned(user, text) for user in recipients.order_by("pk")]
+
+
 @outbox_handler
 def notify(message: OutboxMessage) -> None:
     if message.event in REFERRAL_EVENTS:
         plans = _referral_plan(message)
     elif message.event in CONSENT_EVENTS:
         plans = _consent_plan(message)
+    elif message.event == InternalEvent.EXCEPTION_ESCALATED:
+        plans = _exception_plan(message)
     else:
         return
     notifications_create(message=message, plans=plans)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client
 from consent.models import Consent
 from coordination.access import AccessManager
-from coordination.events import Event
+from coordination.events import Event, InternalEvent
 from coordination.models import OutboxMessage
 from referrals.models import Referral
 
@@ -23,7 +24,7 @@ class Notification(models.Model):
     """One outbox message told to one user. Unique per (message, recipient): processing twice adds nothing."""
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    event = models.CharField(max_length=80, choices=Event.choices)
+    event = models.CharField(max_length=80, choices=[*Event.choices, *InternalEvent.choices])
     message = models.ForeignKey(OutboxMessage, on_delete=models.PROTECT, related_name="notifications")
     referral = models.ForeignKey(Referral, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -45,6 +46,14 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} for {self.recipient_id}: {self.text}"
+
+    def link(self) -> tuple[str, str] | None:
+        """Where the notification points (path, link text): its referral, or the exception it is about."""
+        if self.referral_id:
+            return reverse("referrals:detail", args=[self.referral_id]), f"Open referral {self.referral.reference}"
+        if self.event == InternalEvent.EXCEPTION_ESCALATED:
+            return reverse("exceptionqueue:detail", args=[self.message.subject_id]), "Open the exception"
+        return None
 
     @property
     def read(self) -> bool:

@@ -11,7 +11,7 @@ from .models import Notification
 
 def notifications_for(*, actor, unread: bool = False) -> QuerySet:
     """The actor's notifications, newest first (with their referral for links)."""
-    notifications = Notification.objects.visible_to(actor, Action.VIEW).select_related("referral")
+    notifications = Notification.objects.visible_to(actor, Action.VIEW).select_related("referral", "message")
     if unread:
         notifications = notifications.filter(read_at__isnull=True)
     return notifications.order_by("-created_at", "-id")

@@ -61,3 +61,12 @@ def consent_text(message: OutboxMessage, referral: Referral | None) -> str:
     else:
         what = f"The consent of {whose} to share data with your organization has expired"
     return f"{what}: do not use or pass on what you received under it."
+
+
+def exception_text(message: OutboxMessage, item) -> str:
+    """An escalated exception: its reference, type, severity and level (the summary may name a client: left out)."""
+    level = message.data.get("level") or item.escalation_level
+    return (
+        f"Exception {item.reference} ({item.get_kind_display().lower()}, {item.get_severity_display().lower()} "
+        f"severity) for {item.owner_organization.name} is overdue: escalated to level {level}."
+    )

@@ -21,7 +21,8 @@ A stage done late before any sweep saw it (the scheduler was down) is not record
 telling any more, and reports compare the milestones with the stored due times anyway.
 
 A failure on one referral is logged and counted; the rest of the run goes on (one bad row must not stop the
-alarm for everyone), and the next run tries it again.
+alarm for everyone), and the next run tries it again. Celery's soft time limit (`SoftTimeLimitExceeded`) is the
+exception: it stops the run at once (the step in progress rolls back), the heartbeat is still written.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import time
 from functools import reduce
 from operator import or_
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -75,22 +77,27 @@ def sla_sweep(*, now: datetime.datetime) -> dict[str, int]:
     started = time.monotonic()
     calendars = CalendarCache()
     counts = {"breaches": 0, "escalations": 0, "settled": 0, "exceptions_escalated": 0, "errors": 0}
-    for stage, _, _ in STAGES:
-        for referral_id in _breach_candidates(stage, now):
-            counts["breaches"] += _guarded(counts, _mark_breach, referral_id, stage, now, calendars)
-    counts["settled"] = _settle()
-    for breach_id in _escalation_candidates(now):
-        counts["escalations"] += _guarded(counts, _climb, breach_id, now)
-    counts["exceptions_escalated"] = _guarded(counts, _escalate_exceptions, now)
-    heartbeat_record(
-        name=SLA_SWEEP, as_of=now, duration=datetime.timedelta(seconds=time.monotonic() - started), counts=counts
-    )
+    try:
+        for stage, _, _ in STAGES:
+            for referral_id in _breach_candidates(stage, now):
+                counts["breaches"] += _guarded(counts, _mark_breach, referral_id, stage, now, calendars)
+        counts["settled"] = _settle()
+        for breach_id in _escalation_candidates(now):
+            counts["escalations"] += _guarded(counts, _climb, breach_id, now)
+        counts["exceptions_escalated"] = _guarded(counts, _escalate_exceptions, now)
+    finally:
+        # Also when the run is cut short (the task's soft time limit): what was done is recorded.
+        heartbeat_record(
+            name=SLA_SWEEP, as_of=now, duration=datetime.timedelta(seconds=time.monotonic() - started), counts=counts
+        )
     return counts
 
 
 def _guarded(counts: dict, step, *args) -> int:
     try:
         return int(step(*args))
+    except SoftTimeLimitExceeded:
+        raise  # the task's time is up: stop the run (the next one carries on), never treat it as one bad row
     except Exception:
         counts["errors"] += 1
         logger.exception("sla sweep: %s failed for %s; the next run tries again", step.__name__, args[0])

@@ -1,9 +1,10 @@
 """The outbox handler that turns events into webhook deliveries, one per (endpoint, event).
 
-Runs inside the outbox's processing transaction. For a referral event, the endpoints of the referring and
-receiving organizations; for a consent event, those of the organizations named in the event. Only active
-endpoints subscribed to the event get a delivery; the unique (endpoint, message) pair makes a second run
-add nothing. The deliveries are handed to Celery after commit; the sweep covers a lost hand-over.
+Runs inside the outbox's processing transaction. For a referral event, the endpoints of the referring
+organization and, once the referral was sent, of the receiving one (as in the portal: a never-sent draft
+stays unknown to the provider); for a consent event, those of the organizations named in the event. Only
+active endpoints subscribed to the event get a delivery; the unique (endpoint, message) pair makes a second
+run add nothing. The deliveries are handed to Celery after commit; the sweep covers a lost hand-over.
 
 Payloads are thin: the event type and time, the event id and the ids of what it is about, and workflow
 codes. Never names, notes or other client data: the partner reads details through the authorized,
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from coordination.models import OutboxMessage
 from coordination.outbox import outbox_handler
+from notifications.recipients import referral_organizations
 from referrals.models import Referral
 
 from .choices import CONSENT_EVENTS, REFERRAL_EVENTS
@@ -41,19 +43,21 @@ def _referral_parties(message: OutboxMessage) -> tuple[list, dict]:
         message.subject_id if message.subject_type == "referrals.Referral" else None
     )
     try:
-        row = (
+        referral = (
             Referral.objects.filter(pk=referral_id)
-            .values("pk", "referring_organization_id", "receiving_organization_id")
+            .only("pk", "referring_organization_id", "receiving_organization_id", "sent_at")
             .first()
             if referral_id
             else None
         )
     except (ValidationError, ValueError):
-        row = None  # a malformed id: nothing to deliver (raising would retry the message forever)
-    if row is None:
+        referral = None  # a malformed id: nothing to deliver (raising would retry the message forever)
+    if referral is None:
         return [], {}
-    organizations = [row["referring_organization_id"], row["receiving_organization_id"]]
-    return [pk for pk in organizations if pk is not None], {"object": "referral", "referral": str(row["pk"])}
+    # The same rule as in the portal: the receiving organization hears only of a referral it was sent (a
+    # cancelled draft must not tell the provider that the referral exists).
+    organizations = referral_organizations(referral)
+    return [pk for pk in organizations if pk is not None], {"object": "referral", "referral": str(referral.pk)}
 
 
 def _uuids(values) -> list[uuid.UUID]:

@@ -1,5 +1,8 @@
 """One HTTP POST to a partner endpoint, with short timeouts, no redirects and the address checked at send time.
 
+When https is required (`WEBHOOKS_REQUIRE_HTTPS`), a plain http:// address is refused here too, not only when
+the endpoint is saved: an endpoint stored before the setting took effect never gets events in clear text.
+
 The standard library's `http.client` is enough (and never follows redirects). The host name is resolved
 here and, unless private addresses are allowed, every address it resolves to must be public; the
 connection then goes to that vetted address (TLS still verifies the host name), so DNS cannot swap in an
@@ -19,7 +22,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils import timezone
 
-from .validation import is_public_address, private_addresses_allowed
+from .validation import is_public_address, private_addresses_allowed, require_https
 
 USER_AGENT = "CareCoordinationPortal-Webhooks/1.0"
 
@@ -102,6 +105,9 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> SendResult:
     """POST `body`; the status code (any, including 3xx) or the error, and how long it took."""
     parts = urlsplit(url)
     https = parts.scheme == "https"
+    if require_https() and not https:
+        # An endpoint saved before https was required: refused like a private address, never sent in clear.
+        return SendResult(error="RefusedScheme: https is required and this endpoint's address is not https; not sent.")
     port = parts.port or (443 if https else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     connect_timeout = float(getattr(settings, "WEBHOOK_CONNECT_TIMEOUT", 3))

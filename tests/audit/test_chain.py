@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import threading
 import uuid
@@ -294,13 +295,15 @@ def test_postgres_refuses_changing_other_evidence_tables(table):
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_still_form_one_verifiable_chain():
+@pytest.mark.parametrize("in_caller_transaction", [True, False], ids=["in-a-transaction", "autocommit"])
+def test_concurrent_writers_still_form_one_verifiable_chain(in_caller_transaction):
+    """Both ways a row is written: inside a service's transaction, and alone in autocommit (a page's read row)."""
     errors: list[BaseException] = []
 
     def write(n: int) -> None:
         try:
             for _ in range(n):
-                with transaction.atomic():
+                with transaction.atomic() if in_caller_transaction else contextlib.nullcontext():
                     audit_record(action=AuditAction.CLIENT_VIEWED, client_id=uuid.uuid4())
         except BaseException as error:  # surfaced below
             errors.append(error)

@@ -133,3 +133,47 @@ def test_escalate__enqueues_one_outbox_message_per_level_with_supervisors(critic
     assert message.data["level"] == 1
     exceptions_escalate_overdue(now=NOW + 9 * HOUR)
     assert OutboxMessage.objects.filter(event="exception.escalated").count() == 2
+
+
+def _process_escalation_messages():
+    from coordination.models import OutboxMessage
+    from coordination.outbox import outbox_process_message
+
+    for message in OutboxMessage.objects.filter(event="exception.escalated", processed_at__isnull=True):
+        assert outbox_process_message(message_id=message.pk)
+
+
+def test_escalate__tells_the_owners_supervisors_in_the_portal_and_by_email(
+    client, critical_item, county_supervisor, provider_supervisor, case_manager, data_steward
+):
+    from django.urls import reverse
+
+    from notifications.models import Notification, NotificationEmail
+
+    exceptions_escalate_overdue(now=NOW + 5 * HOUR)
+    _process_escalation_messages()
+    [notification] = Notification.objects.all()
+    assert (notification.recipient, notification.event) == (county_supervisor, "exception.escalated")
+    assert notification.text == (
+        f"Exception {critical_item.reference} (validation rejected, critical severity) for "
+        f"{critical_item.owner_organization.name} is overdue: escalated to level 1."
+    )
+    assert critical_item.summary not in notification.text  # a summary may name a client
+    assert (notification.referral_id, notification.client_id) == (None, None)
+    detail = reverse("exceptionqueue:detail", args=[critical_item.pk])
+    assert notification.link() == (detail, "Open the exception")
+    assert NotificationEmail.objects.filter(notification=notification).exists() == bool(county_supervisor.email)
+
+    client.force_login(county_supervisor)
+    page = client.get(reverse("notifications:list")).content.decode()
+    assert f'href="{detail}"' in page
+
+
+def test_escalate__a_supervisor_who_left_before_processing_is_not_told(critical_item, county_supervisor, county):
+    from notifications.models import Notification
+    from providers.models import Membership
+
+    exceptions_escalate_overdue(now=NOW + 5 * HOUR)
+    Membership.objects.filter(user=county_supervisor, organization=county).update(active=False)
+    _process_escalation_messages()
+    assert not Notification.objects.exists()

@@ -132,6 +132,8 @@ REFUSED = [
     Case("postal-code-malformed", _client(postal_code="974O1"), "client.postal_code", "invalid-postal-code", "invalid"),
     Case("postal-code-unknown", _client(postal_code="97999"), "client.postal_code", "unknown-postal-code", "invalid"),
     Case("phone-malformed", _client(phone="call me"), "client.phone", "invalid-phone", "invalid"),
+    Case("phone-punctuation-only", _client(phone="-------"), "client.phone", "invalid-phone", "invalid"),
+    Case("phone-too-few-digits", _client(phone="1 2 3 4 5 6"), "client.phone", "invalid-phone", "invalid"),
     Case("email-malformed", _client(email="maria@"), "client.email", "invalid-email", "invalid"),
     Case(
         "birth-date-in-future",

@@ -287,3 +287,23 @@ def test_sweep__one_failing_referral_does_not_stop_the_others(send_at, monkeypat
 def test_sweep__refuses_a_naive_now():
     with pytest.raises(ValueError, match="aware"):
         sla_sweep(now=datetime.datetime(2026, 5, 1, 9))
+
+
+def test_sweep__the_soft_time_limit_stops_the_run_and_still_leaves_a_heartbeat(send_at, monkeypatch):
+    """Celery's soft time limit is an Exception too: it must not be swallowed like one bad referral."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    send_at(T, urgency="crisis")
+    send_at(T, urgency="crisis")
+    calls = []
+
+    def out_of_time(referral):
+        calls.append(referral.pk)
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setitem(sweep_module.RECIPIENTS, 1, out_of_time)
+    with pytest.raises(SoftTimeLimitExceeded):
+        sla_sweep(now=at(HOUR + MINUTE))
+    assert len(calls) == 1  # the run stopped at once, not after trying every other referral
+    assert not SlaBreach.objects.exists()
+    assert SweepHeartbeat.objects.get().last_as_of == at(HOUR + MINUTE)

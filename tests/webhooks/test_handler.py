@@ -138,3 +138,45 @@ def test_fanout__malformed_event_data_delivers_nothing_and_does_not_raise(data, 
     for event in ("referral.sent", "consent.revoked"):
         message = OutboxMessage.objects.create(event=event, data=data)
         assert webhook_fanout(message) == []
+
+
+# --- the receiving side hears only of referrals it was sent -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["cancel", "mark_entered_in_error"])
+def test_fanout__a_never_sent_draft_reaches_only_the_referring_side(
+    make_referral,
+    county_supervisor,
+    provider_endpoint,
+    county_endpoint,
+    fake_post,
+    django_capture_on_commit_callbacks,
+    name,
+):
+    from referrals.services import referral_transition
+    from tests.referrals.support import inputs_for
+
+    referral = make_referral("draft")
+    assert referral.receiving_organization_id == provider_endpoint.organization_id and referral.sent_at is None
+    with django_capture_on_commit_callbacks(execute=True):
+        referral_transition(actor=county_supervisor, referral=referral, name=name, **inputs_for(name))
+    message = _message(referral, "referral.status_changed")
+    deliveries = WebhookDelivery.objects.filter(message_id=message.pk)
+    # The provider never saw the draft: its endpoint hears nothing, not even that the referral exists.
+    assert {d.endpoint_id for d in deliveries} == {county_endpoint.pk}
+    assert [url for url, _, _ in fake_post.calls] == [county_endpoint.url]
+
+
+def test_fanout__cancelled_after_sending_still_reaches_the_provider(
+    make_referral, case_manager, provider_endpoint, county_endpoint, fake_post, django_capture_on_commit_callbacks
+):
+    from referrals.services import referral_transition
+    from tests.referrals.support import inputs_for
+
+    referral = make_referral("sent")
+    with django_capture_on_commit_callbacks(execute=True):
+        referral_transition(actor=case_manager, referral=referral, name="cancel", **inputs_for("cancel"))
+    message = _message(referral, "referral.status_changed")
+    deliveries = WebhookDelivery.objects.filter(message_id=message.pk)
+    assert {d.endpoint_id for d in deliveries} == {provider_endpoint.pk, county_endpoint.pk}
+    assert all(d.status == DeliveryStatus.SUCCEEDED for d in deliveries)

@@ -115,3 +115,25 @@ def test_transport__in_production_mode_refuses_a_name_that_resolves_to_loopback(
     result = post(url, b"{}", {})
     assert result.status is None and "non-public address" in result.error
     assert receiver.requests == []
+
+
+@override_settings(WEBHOOKS_REQUIRE_HTTPS=True)
+def test_transport__with_https_required_refuses_a_plain_http_address(receiver):
+    result = post(receiver.url, b"{}", {})
+    assert result.status is None and not result.ok
+    assert "https" in result.error and "not sent" in result.error
+    assert receiver.requests == []
+
+
+def test_delivery__an_http_endpoint_stored_before_https_was_required_is_not_sent_in_plain_text(
+    make_referral, endpoint, receiver, settings, django_capture_on_commit_callbacks
+):
+    """The check at save time cannot help an endpoint saved earlier: sending refuses it, and logs why."""
+    settings.WEBHOOKS_REQUIRE_HTTPS = True
+    _send_referral(make_referral, django_capture_on_commit_callbacks)
+    assert receiver.requests == []
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert delivery.status == DeliveryStatus.FAILED and delivery.last_response_code is None
+    assert "https" in delivery.last_error
+    attempt = delivery.attempts.get()
+    assert not attempt.succeeded and attempt.response_code is None and attempt.error == delivery.last_error
