@@ -391,9 +391,7 @@ def test_assigned_worker__who_moved_to_another_organization_loses_it(
     referral = make_referral("sent")
     referral_assign_worker(actor=provider_supervisor, referral=referral, worker=worker)
     membership_grant(actor=None, user=worker, organization=other_provider, role=Role.PROVIDER_INTAKE)
-    membership_revoke(
-        actor=None, membership=Membership.objects.get(user=worker, organization__slug="harbor-health")
-    )
+    membership_revoke(actor=None, membership=Membership.objects.get(user=worker, organization__slug="harbor-health"))
     assert not _visible(worker, referral)
     assert not _visible(worker, referral, Action.CHANGE)
     assert ReferralActor(worker).load_grants([referral]).sides(referral) == frozenset()
